@@ -1,0 +1,224 @@
+//! The `ruralgov` command: a thin layer that parses flags, calls the library, shows progress
+//! and maps every error to exit code 2 with a one-paragraph message.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use ruralgov::output::{self, RunInfo};
+use ruralgov::scenario::{load::flatten, Scenario};
+
+const EXAMPLES: &str = "\
+Examples:
+  ruralgov run scenarios/baseline.toml
+  ruralgov run scenarios/legal.toml --seed 7 --out results/legal-7
+  ruralgov run scenarios/baseline.toml --set region.villages=50 --set paths.culture.intensity=1
+  ruralgov validate scenarios/*.toml
+  ruralgov show scenarios/combined.toml
+  ruralgov diff scenarios/baseline.toml scenarios/combined.toml";
+
+/// Agent-based simulation of rural governance: villagers, elites, the party branch, the
+/// villagers' committee and the township, under four policy paths.
+#[derive(Debug, Parser)]
+#[command(name = "ruralgov", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario and write metrics.csv, villages.csv (if asked) and manifest.json.
+    #[command(after_help = EXAMPLES)]
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder [default: results/<scenario name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed (overrides run.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads [default: all cores]. Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override a setting, e.g. --set region.villages=50 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Replace the results of a different run in the output folder.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check scenario files; prints nothing on success.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Print the fully resolved scenario (after extends and --set) as TOML.
+    Show {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Override a setting (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// List the settings whose resolved values differ between two scenarios.
+    Diff {
+        /// First scenario.
+        a: PathBuf,
+        /// Second scenario.
+        b: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run { scenario, out, seed, threads, sets, force, quiet } => {
+            run(&scenario, out, seed, threads, &sets, force, quiet)
+        }
+        Command::Validate { scenarios } => {
+            for s in scenarios {
+                Scenario::load(&s, &[])?;
+            }
+            Ok(())
+        }
+        Command::Show { scenario, sets } => {
+            let loaded = Scenario::load(&scenario, &sets)?;
+            print_out(&loaded.value.to_toml())
+        }
+        Command::Diff { a, b } => {
+            let (x, y) = (Scenario::load(&a, &[])?.value, Scenario::load(&b, &[])?.value);
+            let fx = flatten(&to_table(&x)?);
+            let fy = flatten(&to_table(&y)?);
+            let mut text = String::new();
+            let keys: std::collections::BTreeSet<&String> = fx.keys().chain(fy.keys()).collect();
+            for k in keys {
+                let (vx, vy) = (fx.get(k), fy.get(k));
+                if vx != vy {
+                    let show = |v: Option<&toml::Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
+                    text.push_str(&format!("{k}: {} -> {}\n", show(vx), show(vy)));
+                }
+            }
+            print_out(&text)
+        }
+    }
+}
+
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn to_table(sc: &Scenario) -> anyhow::Result<toml::Table> {
+    match toml::Value::try_from(sc).context("cannot render the scenario")? {
+        toml::Value::Table(t) => Ok(t),
+        _ => anyhow::bail!("the scenario did not render as a table"),
+    }
+}
+
+fn run(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    sets: &[String],
+    force: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let loaded = Scenario::load(path, sets)?;
+    let mut sc = loaded.value;
+    if let Some(s) = seed {
+        sc.run.seed = s;
+    }
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    output::check_dir(&dir, &sc, force)?;
+
+    let show_bar = !quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut bar: Option<ProgressBar> = None;
+    let result = ruralgov::sim::run(&sc, threads, |done, total| {
+        if !show_bar {
+            return;
+        }
+        if bar.is_none() && started.elapsed() > Duration::from_millis(800) && done < total {
+            let b = ProgressBar::new(total as u64);
+            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} months, ETA {eta}") {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_message(sc.name.clone());
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let result = result?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let info = RunInfo { files: &loaded.files, sets, threads, command };
+    let written = output::write_all(&dir, &sc, &result, &info)?;
+    if !quiet {
+        let last = result.metrics.last();
+        println!(
+            "{}: {} villages, {} registered adults at start, {} months in {:.2} s ({} threads)",
+            sc.name,
+            sc.region.villages,
+            result.initial_registered,
+            sc.steps(),
+            result.wall_seconds,
+            threads
+        );
+        if let Some(m) = last {
+            println!(
+                "{}-{:02}: residents {:.0}, migrants {:.0}, share 60+ {:.2}, trust in branch {:.2}, governance index {:.3}",
+                m.year, m.month, m.residents, m.migrants, m.share_60_plus, m.trust_branch, m.governance_index
+            );
+        }
+        let names: Vec<String> =
+            written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+        println!("wrote {} in {}", names.join(", "), dir.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Villager columns (structure of arrays).
+//!
+//! Every villager attribute is one `Vec` over all *slots* of the region. Village `v` owns the
+//! contiguous slot range `start[v] .. start[v] + cap[v]`, so a village's villagers are adjacent
+//! in memory and a step can hand each village its own disjoint `&mut` slices
+//! ([`Agents::split_mut`]) to work on in parallel with no locks and no sharing.
+//!
+//! A slot is either occupied by a registered adult (resident or migrant) or vacant. The dead
+//! leave their slot vacant; a young villager coming of age takes a vacant slot of the same
+//! village and inherits its clan (a slot is a household seat, see `docs/ODD.md`). When a
+//! village runs out of vacant slots the whole table is repacked with more room
+//! ([`Agents::repack`]), a deterministic operation between steps.
+//!
+//! There is no per-villager heap allocation: the bytes per slot are [`Agents::BYTES_PER_SLOT`].
+
+/// Residence of a slot.
+pub mod residence {
+    /// Vacant slot (never used, or its occupant died).
+    pub const VACANT: u8 = 0;
+    /// Living in the village.
+    pub const RESIDENT: u8 = 1;
+    /// Away as a migrant in the city (still registered in the village).
+    pub const MIGRANT: u8 = 2;
+}
+
+/// Bits of the `flags` column.
+pub mod flag {
+    /// Female.
+    pub const FEMALE: u8 = 1;
+    /// Party member (active when resident and below retirement age; "flowing" when away).
+    pub const PARTY: u8 = 2;
+    /// Has returned from migration at least once.
+    pub const RETURNED: u8 = 4;
+}
+
+/// Bits of the `part` column: what the villager took part in during the current month.
+pub mod part {
+    /// Voted in an election.
+    pub const VOTED: u8 = 1;
+    /// Contributed to public goods.
+    pub const CONTRIBUTED: u8 = 2;
+    /// Attended a cultural activity.
+    pub const ATTENDED: u8 = 4;
+    /// Helped someone through mutual help.
+    pub const HELPED: u8 = 8;
+    /// Was helped.
+    pub const HELPED_BY: u8 = 16;
+}
+
+/// Villager roles.
+pub mod role {
+    /// Ordinary villager.
+    pub const ORDINARY: u8 = 0;
+    /// Economic elite (wealth).
+    pub const ECONOMIC: u8 = 1;
+    /// Clan elite (head of a large clan).
+    pub const CLAN: u8 = 2;
+    /// Village bully (coercion).
+    pub const BULLY: u8 = 3;
+    /// Cadre (branch secretary, or a committee director nominated by the branch).
+    pub const CADRE: u8 = 4;
+}
+
+macro_rules! columns {
+    ($( $(#[$m:meta])* $name:ident : $ty:ty ),* $(,)?) => {
+        /// All villager columns of the region.
+        #[derive(Debug, Clone, Default)]
+        pub struct Agents {
+            $( $(#[$m])* pub $name: Vec<$ty>, )*
+        }
+
+        /// One village's disjoint mutable view of every column.
+        #[derive(Debug)]
+        pub struct AgentsMut<'a> {
+            $( $(#[$m])* pub $name: &'a mut [$ty], )*
+        }
+
+        impl Agents {
+            /// Bytes of state per slot, all columns together.
+            pub const BYTES_PER_SLOT: usize = 0 $( + std::mem::size_of::<$ty>() )*;
+
+            /// `n` vacant slots.
+            pub fn with_len(n: usize) -> Self {
+                Agents { $( $name: vec![<$ty>::default(); n], )* }
+            }
+
+            /// Number of slots.
+            pub fn len(&self) -> usize {
+                self.age.len()
+            }
+
+            /// True when there are no slots.
+            pub fn is_empty(&self) -> bool {
+                self.age.is_empty()
+            }
+
+            /// Split every column into consecutive per-village views of the given capacities.
+            pub fn split_mut(&mut self, caps: &[usize]) -> Vec<AgentsMut<'_>> {
+                $( let mut $name = split_col(&mut self.$name, caps).into_iter(); )*
+                let mut out = Vec::with_capacity(caps.len());
+                for _ in caps {
+                    out.push(AgentsMut { $( $name: $name.next().unwrap_or_default(), )* });
+                }
+                out
+            }
+
+            /// Rebuild with new per-village capacities (each at least the old one); new slots are
+            /// vacant and appended at the end of each village's range.
+            pub fn repack(&mut self, old_caps: &[usize], new_caps: &[usize]) {
+                let total: usize = new_caps.iter().sum();
+                let mut next = Agents::with_len(total);
+                let (mut src, mut dst) = (0usize, 0usize);
+                for (&o, &n) in old_caps.iter().zip(new_caps) {
+                    $( next.$name[dst..dst + o].copy_from_slice(&self.$name[src..src + o]); )*
+                    src += o;
+                    dst += n;
+                }
+                *self = next;
+            }
+        }
+
+        impl AgentsMut<'_> {
+            /// Number of slots in this village.
+            pub fn len(&self) -> usize {
+                self.age.len()
+            }
+
+            /// True when the village has no slots.
+            pub fn is_empty(&self) -> bool {
+                self.age.is_empty()
+            }
+
+            /// Reset slot `i` to vacant, keeping its clan (the household seat).
+            pub fn vacate(&mut self, i: usize) {
+                let clan = self.clan[i];
+                $( self.$name[i] = <$ty>::default(); )*
+                self.clan[i] = clan;
+            }
+        }
+    };
+}
+
+columns! {
+    /// Age in months.
+    age: u16,
+    /// [`residence`] code.
+    residence: u8,
+    /// [`flag`] bits.
+    flags: u8,
+    /// [`role`] code.
+    role: u8,
+    /// Education level 0 (none) to 4 (college).
+    edu: u8,
+    /// Clan index within the village.
+    clan: u8,
+    /// [`part`] bits for the current month.
+    part: u8,
+    /// Months away in the current migration spell.
+    away: u16,
+    /// Signed count of this month's experiences with the party branch (good > 0).
+    exp_branch: i8,
+    /// Signed count of this month's experiences with the township government.
+    exp_gov: i8,
+    /// Wealth, yuan.
+    wealth: f32,
+    /// `market` value in [0,1]: benefit orientation versus traditional moral constraint.
+    market: f32,
+    /// `civic` value in [0,1]: public spirit, identification with the village.
+    civic: f32,
+    /// Trust in the party branch, [0,1].
+    trust_branch: f32,
+    /// Trust in the township government, [0,1].
+    trust_gov: f32,
+}
+
+fn split_col<'a, T>(mut col: &'a mut [T], caps: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(caps.len());
+    for &c in caps {
+        let (a, b) = std::mem::take(&mut col).split_at_mut(c);
+        out.push(a);
+        col = b;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_gives_disjoint_contiguous_views() {
+        let mut a = Agents::with_len(10);
+        for i in 0..10 {
+            a.age[i] = i as u16;
+        }
+        let views = a.split_mut(&[3, 0, 7]);
+        assert_eq!(views.len(), 3);
+        assert_eq!(views[0].age, &[0, 1, 2]);
+        assert!(views[1].is_empty());
+        assert_eq!(views[2].age[0], 3);
+        assert_eq!(views[2].len(), 7);
+    }
+
+    #[test]
+    fn repack_keeps_villages_and_adds_vacant_room() {
+        let mut a = Agents::with_len(5);
+        for i in 0..5 {
+            a.age[i] = 100 + i as u16;
+            a.residence[i] = residence::RESIDENT;
+        }
+        a.repack(&[2, 3], &[4, 3]);
+        assert_eq!(a.len(), 7);
+        assert_eq!(&a.age[..], &[100, 101, 0, 0, 102, 103, 104]);
+        assert_eq!(a.residence[2], residence::VACANT);
+    }
+
+    #[test]
+    fn state_fits_the_memory_budget() {
+        assert!(Agents::BYTES_PER_SLOT <= 40, "{} bytes", Agents::BYTES_PER_SLOT);
+    }
+}

@@ -1,0 +1,447 @@
+//! Process 12, observation: per-village statistics and the region metrics.
+//!
+//! Processes only count events into [`VillageStats`] (disputes settled, funds leaked, votes
+//! cast...); observation reads the state at the end of the month. Region metrics are then
+//! combined from villages sequentially in village order, so floating-point sums do not depend
+//! on the thread count. No metric is written by a process: every one is computed here from
+//! state and event counts.
+
+use super::agents::{flag, residence, AgentsMut};
+use super::{Controller, LabourMarket, StepCtx, Village, ADULT_MONTHS};
+
+/// Event counts and state sums of one village in one month.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VillageStats {
+    /// Registered adults at the start of the month.
+    pub start_adults: u32,
+    /// Children at the start of the month.
+    pub start_children: u32,
+    /// Adult deaths.
+    pub deaths: u32,
+    /// Child deaths.
+    pub child_deaths: u32,
+    /// Births.
+    pub births: u32,
+    /// Children who turned 16 and became agents.
+    pub coming_of_age: u32,
+    /// Registered adults at the end of the month.
+    pub registered: u32,
+    /// Residents at the end of the month.
+    pub residents: u32,
+    /// Migrants at the end of the month.
+    pub migrants: u32,
+    /// Residents aged 60+.
+    pub residents_60: u32,
+    /// Residents aged 65+.
+    pub residents_65: u32,
+    /// Children at the end of the month.
+    pub children: u32,
+    /// Residents who left this month.
+    pub outflow: u32,
+    /// Migrants who returned this month.
+    pub returns: u32,
+    /// Active party members (resident, below retirement age).
+    pub party_active: u32,
+    /// Sum of their ages in years.
+    pub party_age_sum: f64,
+    /// Active members aged 60+.
+    pub party_60: u32,
+    /// Party members away (flowing).
+    pub party_flowing: u32,
+    /// Sum of residents' `market`.
+    pub market_sum: f64,
+    /// Sum of squares of residents' `market`.
+    pub market_sq: f64,
+    /// Sum of residents' `civic`.
+    pub civic_sum: f64,
+    /// Sum of squares of residents' `civic`.
+    pub civic_sq: f64,
+    /// Sum of residents' trust in the branch.
+    pub trust_branch_sum: f64,
+    /// Sum of residents' trust in the government.
+    pub trust_gov_sum: f64,
+    /// Disputes raised.
+    pub disputes: u32,
+    /// Disputes resolved through the legal/mediation channel.
+    pub legal: u32,
+    /// Disputes resolved by clan or bully force.
+    pub force: u32,
+    /// Disputes left unresolved.
+    pub unresolved: u32,
+    /// Villager-government conflicts.
+    pub conflicts: u32,
+    /// Conflicts in which the branch sided with the villager.
+    pub sided_with_villager: u32,
+    /// Residents eligible for the public goods game.
+    pub eligible: u32,
+    /// Residents who contributed.
+    pub contributors: u32,
+    /// Residents in need of help.
+    pub needs: u32,
+    /// Matches made through the mutual-help platform.
+    pub platform_matches: u32,
+    /// Matches made informally (kin, neighbours).
+    pub informal_matches: u32,
+    /// Residents attending a cultural activity.
+    pub attendees: u32,
+    /// An election was held.
+    pub election: u32,
+    /// Votes cast.
+    pub voters: u32,
+    /// Registered adults eligible to vote.
+    pub eligible_voters: u32,
+    /// Offers of vote buying accepted.
+    pub bought_votes: u32,
+    /// Funds (state transfers) allocated, yuan.
+    pub funds: f64,
+    /// Funds leaked to elites, yuan.
+    pub leaked: f64,
+    /// Spending on path 4.1, yuan.
+    pub spend_legal: f64,
+    /// Spending on path 4.2, yuan.
+    pub spend_services: f64,
+    /// Spending on path 4.3, yuan.
+    pub spend_culture: f64,
+    /// Spending on path 4.4, yuan.
+    pub spend_self_gov: f64,
+    /// Effort units the branch spent on formal tasks.
+    pub formal_effort: u32,
+    /// Committee decisions this month.
+    pub decisions: u32,
+    /// Of which really made by the committee.
+    pub own_decisions: u32,
+    /// Residents who saw capture.
+    pub saw_capture: u32,
+    /// Recruits to the party this month.
+    pub recruits: u32,
+    /// Residents listened to by the branch (demand collection).
+    pub listened: u32,
+}
+
+/// Power concentration of the village: structural concentration left unsupervised.
+pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
+    v.committee.concentration as f64 * (1.0 - supervision)
+}
+
+/// Process 12 for one village: read end-of-month state into its statistics.
+pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+    let retire = (ctx.sc.governance.retire_age * 12.0) as u16;
+    let s = &mut v.stats;
+    s.children = v.children.iter().map(|&c| c as u32).sum();
+    for i in 0..a.len() {
+        let r = a.residence[i];
+        if r == residence::VACANT {
+            continue;
+        }
+        s.registered += 1;
+        let party = a.flags[i] & flag::PARTY != 0;
+        if r == residence::MIGRANT {
+            s.migrants += 1;
+            if party {
+                s.party_flowing += 1;
+            }
+            continue;
+        }
+        s.residents += 1;
+        let age = a.age[i];
+        if age >= 60 * 12 {
+            s.residents_60 += 1;
+        }
+        if age >= 65 * 12 {
+            s.residents_65 += 1;
+        }
+        if party && age < retire {
+            s.party_active += 1;
+            s.party_age_sum += age as f64 / 12.0;
+            if age >= 60 * 12 {
+                s.party_60 += 1;
+            }
+        }
+        let (m, c) = (a.market[i] as f64, a.civic[i] as f64);
+        s.market_sum += m;
+        s.market_sq += m * m;
+        s.civic_sum += c;
+        s.civic_sq += c * c;
+        s.trust_branch_sum += a.trust_branch[i] as f64;
+        s.trust_gov_sum += a.trust_gov[i] as f64;
+    }
+}
+
+/// Check the accounting invariants of one village after a step (debug builds and tests).
+///
+/// Panics with a description of the first violation.
+pub fn check_invariants(v: &Village, a: &AgentsMut) {
+    let s = &v.stats;
+    assert_eq!(s.start_adults + s.coming_of_age - s.deaths, s.registered, "adult accounting, village {}", v.id);
+    assert_eq!(
+        s.start_children + s.births - s.coming_of_age - s.child_deaths,
+        s.children,
+        "child accounting, village {}",
+        v.id
+    );
+    assert_eq!(s.residents + s.migrants, s.registered, "residents + migrants = registered, village {}", v.id);
+    assert_eq!(s.registered, v.alive, "alive count, village {}", v.id);
+    for i in 0..a.len() {
+        if a.residence[i] == residence::VACANT {
+            continue;
+        }
+        for (name, x) in [
+            ("market", a.market[i]),
+            ("civic", a.civic[i]),
+            ("trust_branch", a.trust_branch[i]),
+            ("trust_gov", a.trust_gov[i]),
+        ] {
+            assert!((0.0..=1.0).contains(&x), "{name} = {x} out of [0,1], village {} slot {i}", v.id);
+        }
+    }
+    for (name, x) in [
+        ("capacity", v.branch.capacity),
+        ("administrative", v.branch.administrative),
+        ("stance", v.branch.stance),
+        ("autonomy", v.committee.autonomy),
+        ("service_quality", v.service_quality),
+        ("cooperation", v.cooperation),
+        ("order", v.order),
+        ("bully_power", v.bully_power),
+        ("formalism", v.formalism),
+        ("turnout", v.turnout),
+        ("leak", v.leak),
+    ] {
+        assert!((0.0..=1.0).contains(&x), "{name} = {x} out of [0,1], village {}", v.id);
+    }
+    debug_assert!(v.children.len() == ADULT_MONTHS);
+}
+
+macro_rules! metrics {
+    ($( $name:ident : $doc:literal ),* $(,)?) => {
+        /// Region-wide observables of one month. Column names are the field names.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct Metrics {
+            /// Step number (1 = the first simulated month).
+            pub step: u32,
+            /// Calendar year.
+            pub year: i32,
+            /// Month, 1 to 12.
+            pub month: u32,
+            $( #[doc = $doc] pub $name: f64, )*
+        }
+
+        impl Metrics {
+            /// Column names and their descriptions, in output order (after step, year, month).
+            pub const COLUMNS: &'static [(&'static str, &'static str)] = &[ $( (stringify!($name), $doc), )* ];
+
+            /// The observable values in column order.
+            pub fn values(&self) -> Vec<f64> {
+                vec![ $( self.$name, )* ]
+            }
+
+            /// The value of a column by name.
+            pub fn get(&self, name: &str) -> Option<f64> {
+                match name {
+                    $( stringify!($name) => Some(self.$name), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+metrics! {
+    registered: "Registered adults (16+), residents plus migrants.",
+    residents: "Adults living in the villages.",
+    children: "Registered children under 16.",
+    migrants: "Migrant stock: registered adults away in the city.",
+    outflow: "Residents who left for the city this month.",
+    return_flow: "Migrants who returned this month.",
+    births: "Births this month.",
+    deaths: "Adult deaths this month.",
+    share_60_plus: "Share of residents aged 60 or more.",
+    share_65_plus: "Share of residents aged 65 or more.",
+    party_active: "Active party members: resident and below retirement age.",
+    party_flowing: "Party members away as migrants (\"flowing\").",
+    party_mean_age: "Mean age of active party members, years.",
+    party_share_60_plus: "Share of active party members aged 60 or more.",
+    branch_capacity: "Mean party branch capacity, [0,1].",
+    market_mean: "Mean `market` value of residents, [0,1].",
+    market_sd: "Standard deviation of residents' `market`.",
+    civic_mean: "Mean `civic` value of residents, [0,1].",
+    civic_sd: "Standard deviation of residents' `civic`.",
+    trust_branch: "Mean trust of residents in the party branch, [0,1].",
+    trust_government: "Mean trust of residents in the township government, [0,1].",
+    turnout: "Turnout at each village's last election (votes / eligible registered adults), pooled.",
+    control_branch: "Share of villages whose committee the branch's nominee controls.",
+    control_economic_elite: "Share of villages whose committee an economic elite controls.",
+    control_clan: "Share of villages whose committee a clan elite controls.",
+    control_bully: "Share of villages whose committee a village bully controls.",
+    control_contested: "Share of villages whose last election was contested (margin below threshold).",
+    elite_capture: "Share of this month's state funds leaked to elites.",
+    bully_power: "Mean coercive power of village bully factions, [0,1].",
+    disputes_raised: "Disputes raised this month.",
+    disputes_legal: "Disputes resolved through the legal/mediation channel.",
+    disputes_force: "Disputes resolved by clan or bully force.",
+    disputes_unresolved: "Disputes left unresolved.",
+    conflicts: "Villager-government conflicts this month.",
+    branch_sided_with_villagers: "Share of conflicts in which the branch sided with the villager.",
+    order: "Mean village order: slow average of the share of disputes settled fairly.",
+    service_quality: "Mean public service quality, [0,1].",
+    cooperation: "Share of eligible residents contributing to public goods.",
+    help_needs: "Residents in need of help this month.",
+    mutual_help_matches: "Needs met through the mutual-help platform.",
+    informal_help_matches: "Needs met informally (kin and neighbours).",
+    culture_attendance: "Share of residents attending a cultural activity this month.",
+    formalism: "Mean share of branch effort spent on formal tasks.",
+    committee_autonomy: "Mean share of decisions really made by the villagers' committee.",
+    power_concentration: "Mean power concentration: arrangement concentration left unsupervised.",
+    party_recruits: "New party members this month.",
+    spend_legal: "Spending on legal services this month, yuan.",
+    spend_services: "Spending on public services this month, yuan.",
+    spend_culture: "Spending on community culture this month, yuan.",
+    spend_self_government: "Spending on self-government this month, yuan.",
+    spend_total: "Spending on all four paths this month, yuan.",
+    employment_probability: "Migrants' urban employment probability (Harris-Todaro).",
+    expected_urban_wage: "Expected urban wage = urban wage x employment probability, yuan per month.",
+    governance_index: "Composite effective-governance index, [0,1] (docs/metrics.md).",
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+/// Components of the effective-governance index, each in [0,1], with equal weights:
+/// branch capacity, trust in the branch, service quality, order, one minus elite capture,
+/// committee autonomy, turnout, one minus bully power.
+#[allow(clippy::too_many_arguments)]
+pub fn governance_index(
+    capacity: f64,
+    trust_branch: f64,
+    service: f64,
+    order: f64,
+    capture: f64,
+    autonomy: f64,
+    turnout: f64,
+    bully: f64,
+) -> f64 {
+    (capacity + trust_branch + service + order + (1.0 - capture) + autonomy + turnout + (1.0 - bully)) / 8.0
+}
+
+/// Combine village statistics into region metrics, sequentially in village order.
+pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &LabourMarket) -> Metrics {
+    let mut m = Metrics { step, year, month, ..Default::default() };
+    let n = villages.len().max(1) as f64;
+    let (mut ms, mut mq, mut cs, mut cq, mut tb, mut tg) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut party_age, mut party60) = (0.0, 0.0);
+    let (mut funds, mut leaked, mut conflicts, mut sided) = (0.0, 0.0, 0.0, 0.0);
+    let (mut votes_num, mut votes_den, mut contributors, mut eligible, mut attendees) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut cap, mut sq, mut order, mut auton, mut form, mut conc, mut bully) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut share_turn_w, mut contested) = (0.0, 0.0);
+    let mut control = [0.0f64; 4];
+    for v in villages {
+        let s = &v.stats;
+        m.registered += s.registered as f64;
+        m.residents += s.residents as f64;
+        m.children += s.children as f64;
+        m.migrants += s.migrants as f64;
+        m.outflow += s.outflow as f64;
+        m.return_flow += s.returns as f64;
+        m.births += s.births as f64;
+        m.deaths += s.deaths as f64;
+        m.share_60_plus += s.residents_60 as f64;
+        m.share_65_plus += s.residents_65 as f64;
+        m.party_active += s.party_active as f64;
+        m.party_flowing += s.party_flowing as f64;
+        party_age += s.party_age_sum;
+        party60 += s.party_60 as f64;
+        ms += s.market_sum;
+        mq += s.market_sq;
+        cs += s.civic_sum;
+        cq += s.civic_sq;
+        tb += s.trust_branch_sum;
+        tg += s.trust_gov_sum;
+        m.disputes_raised += s.disputes as f64;
+        m.disputes_legal += s.legal as f64;
+        m.disputes_force += s.force as f64;
+        m.disputes_unresolved += s.unresolved as f64;
+        conflicts += s.conflicts as f64;
+        sided += s.sided_with_villager as f64;
+        contributors += s.contributors as f64;
+        eligible += s.eligible as f64;
+        m.help_needs += s.needs as f64;
+        m.mutual_help_matches += s.platform_matches as f64;
+        m.informal_help_matches += s.informal_matches as f64;
+        attendees += s.attendees as f64;
+        funds += s.funds;
+        leaked += s.leaked;
+        m.spend_legal += s.spend_legal;
+        m.spend_services += s.spend_services;
+        m.spend_culture += s.spend_culture;
+        m.spend_self_government += s.spend_self_gov;
+        m.party_recruits += s.recruits as f64;
+        votes_num += v.turnout as f64 * s.registered as f64;
+        votes_den += s.registered as f64;
+        share_turn_w += 1.0;
+        cap += v.branch.capacity as f64;
+        sq += v.service_quality as f64;
+        order += v.order as f64;
+        auton += v.committee.autonomy as f64;
+        form += v.formalism as f64;
+        bully += v.bully_power as f64;
+        conc += v.committee.concentration as f64 * (1.0 - supervision_of(v));
+        control[v.committee.controller as usize] += 1.0;
+        if v.committee.contested {
+            contested += 1.0;
+        }
+    }
+    let res = m.residents;
+    m.share_60_plus = ratio(m.share_60_plus, res);
+    m.share_65_plus = ratio(m.share_65_plus, res);
+    m.party_mean_age = ratio(party_age, m.party_active);
+    m.party_share_60_plus = ratio(party60, m.party_active);
+    m.branch_capacity = cap / n;
+    m.market_mean = ratio(ms, res);
+    m.market_sd = (ratio(mq, res) - m.market_mean * m.market_mean).max(0.0).sqrt();
+    m.civic_mean = ratio(cs, res);
+    m.civic_sd = (ratio(cq, res) - m.civic_mean * m.civic_mean).max(0.0).sqrt();
+    m.trust_branch = ratio(tb, res);
+    m.trust_government = ratio(tg, res);
+    m.turnout = ratio(votes_num, votes_den);
+    let _ = share_turn_w;
+    m.control_branch = control[Controller::Branch as usize] / n;
+    m.control_economic_elite = control[Controller::Economic as usize] / n;
+    m.control_clan = control[Controller::Clan as usize] / n;
+    m.control_bully = control[Controller::Bully as usize] / n;
+    m.control_contested = contested / n;
+    m.elite_capture = ratio(leaked, funds);
+    m.bully_power = bully / n;
+    m.conflicts = conflicts;
+    m.branch_sided_with_villagers = ratio(sided, conflicts);
+    m.order = order / n;
+    m.service_quality = sq / n;
+    m.cooperation = ratio(contributors, eligible);
+    m.culture_attendance = ratio(attendees, res);
+    m.formalism = form / n;
+    m.committee_autonomy = auton / n;
+    m.power_concentration = conc / n;
+    m.spend_total = m.spend_legal + m.spend_services + m.spend_culture + m.spend_self_government;
+    m.employment_probability = labour.employment;
+    m.expected_urban_wage = labour.urban_wage * labour.employment;
+    m.governance_index = governance_index(
+        m.branch_capacity,
+        m.trust_branch,
+        m.service_quality,
+        m.order,
+        m.elite_capture,
+        m.committee_autonomy,
+        m.turnout,
+        m.bully_power,
+    );
+    m
+}
+
+/// The supervision strength a village operated under this month (recorded by allocation).
+fn supervision_of(v: &Village) -> f64 {
+    v.supervision as f64
+}

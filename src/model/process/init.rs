@@ -1,0 +1,223 @@
+//! Initialisation of a village (ODD element 5).
+
+use rand::Rng;
+
+use crate::model::agents::{flag, residence, role, AgentsMut};
+use crate::model::observe::VillageStats;
+use crate::model::rng::{chance, normal, stream, Phase, Stream};
+use crate::model::{arrangement_concentration, Branch, Committee, Controller, Scratch, Village, ADULT_MONTHS, NONE};
+use crate::scenario::Scenario;
+
+/// Initial registered adults of village `v`: lognormal around the mean with the scenario's
+/// coefficient of variation.
+pub fn village_size(sc: &Scenario, v: u32) -> u32 {
+    let mut rng = stream(sc.run.seed, v, 0, Phase::Region);
+    let p = &sc.population;
+    let cv = p.village_size_cv;
+    let sigma = (1.0 + cv * cv).ln().sqrt();
+    let x = (p.adults_per_village as f64) * (sigma * normal(&mut rng) - 0.5 * sigma * sigma).exp();
+    x.round().clamp(10.0, 1_000_000.0) as u32
+}
+
+/// Slots to reserve for `n` registered adults: 20% room plus a margin.
+pub fn capacity_for(n: usize) -> usize {
+    n + n / 5 + 16
+}
+
+/// Clan shares: the largest clan has `largest_clan_share`, the rest decline geometrically.
+pub fn clan_shares(sc: &Scenario) -> Vec<f64> {
+    let p = &sc.population;
+    let k = p.clans.max(1) as usize;
+    if k == 1 {
+        return vec![1.0];
+    }
+    let rest: Vec<f64> = (1..k).map(|i| 0.6f64.powi(i as i32 - 1)).collect();
+    let total: f64 = rest.iter().sum();
+    let mut shares = vec![p.largest_clan_share];
+    shares.extend(rest.iter().map(|w| (1.0 - p.largest_clan_share) * w / total));
+    shares
+}
+
+fn pick(rng: &mut Stream, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut r = rng.random::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if r < *w {
+            return i;
+        }
+        r -= w;
+    }
+    weights.len() - 1
+}
+
+/// Poisson draw (Knuth's method for small means, normal approximation above 30).
+pub fn poisson(rng: &mut Stream, lambda: f64) -> u32 {
+    if lambda <= 0.0 {
+        return 0;
+    }
+    if lambda > 30.0 {
+        return (lambda + lambda.sqrt() * normal(rng)).round().max(0.0) as u32;
+    }
+    let l = (-lambda).exp();
+    let (mut k, mut p) = (0u32, 1.0f64);
+    loop {
+        p *= rng.random::<f64>();
+        if p <= l {
+            return k;
+        }
+        k += 1;
+    }
+}
+
+/// Education level 0-4: four steps each taken with probability `p`.
+pub fn education(rng: &mut Stream, p: f64) -> u8 {
+    (0..4).filter(|_| chance(rng, p)).count() as u8
+}
+
+/// Build village `v` with `n` registered adults into its (vacant) slots.
+pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
+    let seed = sc.run.seed;
+    let mut rng = stream(seed, v, 0, Phase::Init);
+    let p = &sc.population;
+    let vals = &sc.values;
+    let g = &sc.governance;
+    let start = sc.run.start_year as f64;
+
+    // Clans: occupied slots sorted by clan so that lattice ties are clan ties.
+    let shares = clan_shares(sc);
+    let mut slot = 0usize;
+    for (c, s) in shares.iter().enumerate() {
+        let count = if c + 1 == shares.len() { n - slot } else { ((s * n as f64).round() as usize).min(n - slot) };
+        for _ in 0..count {
+            a.clan[slot] = c as u8;
+            slot += 1;
+        }
+    }
+    for i in n..a.len() {
+        a.clan[i] = pick(&mut rng, &shares) as u8;
+    }
+
+    // Age pyramid of a stable population: survival x exp(-growth x age).
+    let mort = |age: f64| p.makeham + p.gompertz_b * (p.gompertz_c * age).exp();
+    let mut weights = Vec::with_capacity(80);
+    let mut surv = 1.0;
+    for age in 16..96 {
+        weights.push(surv * (-p.initial_growth * (age - 16) as f64).exp());
+        surv *= (-mort(age as f64)).exp();
+    }
+    let edu0 = p.education.at(start);
+    for i in 0..n {
+        let years = 16 + pick(&mut rng, &weights);
+        a.age[i] = (years * 12 + rng.random_range(0..12)) as u16;
+        a.flags[i] = if chance(&mut rng, 0.5) { flag::FEMALE } else { 0 };
+        let pe = (edu0 - p.education_cohort_decline * (years - 16) as f64 / 10.0).clamp(0.02, 1.0);
+        a.edu[i] = education(&mut rng, pe);
+        let young = 1.0 - ((years - 16) as f64 / 60.0).min(1.0);
+        a.market[i] = (vals.market_mean + 0.15 * (young - 0.5) + vals.spread * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+        a.civic[i] = (vals.civic_mean - 0.1 * (young - 0.5) + vals.spread * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+        a.trust_branch[i] = (vals.trust_branch + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+        a.trust_gov[i] = (vals.trust_government + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+        let working = (16..=50).contains(&years);
+        let pm = if working { (p.initial_migrant_share / 0.6).min(0.95) } else { 0.0 };
+        a.residence[i] = if chance(&mut rng, pm) { residence::MIGRANT } else { residence::RESIDENT };
+        if a.residence[i] == residence::MIGRANT {
+            a.away[i] = rng.random_range(0..60);
+        }
+        let w = sc.economy.rural_wage.at(start) * 12.0 * (1.0 + 0.1 * a.edu[i] as f64);
+        a.wealth[i] = (w * (0.8 * normal(&mut rng)).exp()) as f32;
+    }
+
+    // Party members, older on average: weight by a normal kernel around the mean member age.
+    let kernel = |age: f64| (-(age - g.member_age).powi(2) / (2.0 * 15.0 * 15.0)).exp();
+    let mean_k: f64 = (0..n).map(|i| kernel(a.age[i] as f64 / 12.0)).sum::<f64>() / n.max(1) as f64;
+    for i in 0..n {
+        let pp = g.member_share * kernel(a.age[i] as f64 / 12.0) / mean_k.max(1e-9);
+        if chance(&mut rng, pp.min(1.0)) {
+            a.flags[i] |= flag::PARTY;
+        }
+    }
+
+    // Village bullies: young and middle-aged resident men.
+    let bullies = poisson(&mut rng, g.bullies_per_1000 * n as f64 / 1000.0);
+    let mut placed = 0;
+    for _ in 0..bullies * 50 {
+        if placed == bullies || n == 0 {
+            break;
+        }
+        let i = rng.random_range(0..n);
+        let age = a.age[i] / 12;
+        if a.residence[i] == residence::RESIDENT
+            && a.flags[i] & flag::FEMALE == 0
+            && (20..=55).contains(&age)
+            && a.role[i] == role::ORDINARY
+        {
+            a.role[i] = role::BULLY;
+            placed += 1;
+        }
+    }
+
+    // Children by month of age, from the births the initial women would have had.
+    let tfr = p.tfr.at(start);
+    let births_pm: f64 = (0..n)
+        .filter(|&i| a.flags[i] & flag::FEMALE != 0)
+        .map(|i| {
+            let z = (a.age[i] as f64 / 12.0 + 0.5 - p.fertility_mean_age) / p.fertility_sd;
+            tfr * (-0.5 * z * z).exp() / (p.fertility_sd * (2.0 * std::f64::consts::PI).sqrt()) / 12.0
+        })
+        .sum();
+    let mut children = Box::new([0u16; ADULT_MONTHS]);
+    for (m, c) in children.iter_mut().enumerate() {
+        let lambda = births_pm * (p.initial_growth * m as f64 / 12.0).exp().recip();
+        *c = poisson(&mut rng, lambda).min(u16::MAX as u32) as u16;
+    }
+
+    let residents = (0..n).filter(|&i| a.residence[i] == residence::RESIDENT).count();
+    let migrants = n - residents;
+    let mut village = Village {
+        id: v,
+        cap: a.len() as u32,
+        alive: n as u32,
+        children,
+        clans: shares.len() as u8,
+        branch: Branch {
+            secretary: NONE,
+            competence: 0.0,
+            capacity: 0.0,
+            legitimacy: vals.trust_branch as f32,
+            administrative: g.administrative as f32,
+            stance: g.stance as f32,
+        },
+        committee: Committee {
+            director: NONE,
+            controller: Controller::Branch,
+            contested: false,
+            autonomy: g.autonomy as f32,
+            term_start: sc.run.start_year,
+            concentration: arrangement_concentration(sc.paths.self_government.arrangement, true),
+        },
+        service_quality: sc.paths.services.initial_quality as f32,
+        cooperation: 0.3,
+        order: 0.5,
+        bully_power: if placed > 0 { g.bully_power as f32 } else { 0.0 },
+        funds_for_services: 0.0,
+        formalism: (g.admin_pressure.at(start) * (0.4 + 0.6 * g.administrative)).clamp(0.0, 1.0) as f32,
+        turnout: 0.6,
+        leak: 0.0,
+        supervision: sc.paths.self_government.supervision as f32,
+        stats: VillageStats { migrants: migrants as u32, residents: residents as u32, registered: n as u32, ..Default::default() },
+    };
+    let mut scratch = Scratch::default();
+    super::party::refresh_roles(sc, sc.paths.legal.intensity.at(start), &mut rng, &mut village, a, &mut scratch);
+    super::party::update_branch(sc, &mut village, a);
+    village.committee.director = village.branch.secretary;
+    village
+}
+
+/// Give the clans of new vacant slots `from..` after a repack: each copies the clan of a
+/// random older slot, so clan composition is kept.
+pub fn fill_new_slots(seed: u64, step: u32, v: &mut Village, a: &mut AgentsMut, from: usize) {
+    let mut rng = stream(seed, v.id, step, Phase::Init);
+    for i in from..a.len() {
+        a.clan[i] = if from == 0 { 0 } else { a.clan[rng.random_range(0..from)] };
+    }
+}

@@ -1,0 +1,110 @@
+//! Process 6, public goods and services (path 4.2).
+//!
+//! Service quality is built from last month's allocated state funds (after capture and
+//! formalism), the services path's building budget, and villagers' labour contributions, and
+//! depreciates. Contributions are a public goods game with conditional cooperation
+//! (Fischbacher, Gaechter and Fehr 2001): a resident contributes with a probability rising
+//! with `civic` and with last month's cooperation rate, falling with `market`, and raised by
+//! sanctions that are stronger under rule of law. The mutual-help platform matches residents
+//! in need (the elderly, the sick) with willing helpers; matches raise `civic` on both sides,
+//! and platform matches raise trust in the branch that runs it. Unmet needs lower it.
+
+use rand::Rng;
+
+use crate::model::agents::{part, residence, AgentsMut};
+use crate::model::rng::{chance, monthly, stream, Network, Phase};
+use crate::model::{StepCtx, Village};
+
+use super::{effective_capacity, experience};
+
+/// Tries to find a willing helper for one need.
+pub const HELPER_TRIES: usize = 8;
+
+/// Run public goods and services for one village.
+pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+    let sc = ctx.sc;
+    let sp = &sc.paths.services;
+    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Services);
+    let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
+    let coop_prev = v.cooperation as f64;
+    let sanction = 0.1 + sc.paths.legal.sanctions * ctx.legal;
+    let (old_lo, old_hi) = (16 * 12u16, 75 * 12u16);
+    let (mut residents, mut eligible, mut contributors) = (0u32, 0u32, 0u32);
+    for i in 0..a.len() {
+        if a.residence[i] != residence::RESIDENT {
+            continue;
+        }
+        residents += 1;
+        if a.age[i] < old_lo || a.age[i] >= old_hi {
+            continue;
+        }
+        eligible += 1;
+        let w = (a.civic[i] as f64 + sanction - 0.5 * a.market[i] as f64) * (0.5 + coop_prev);
+        if chance(&mut rng, w.clamp(0.0, 1.0)) {
+            contributors += 1;
+            a.part[i] |= part::CONTRIBUTED;
+        }
+    }
+    v.stats.eligible = eligible;
+    v.stats.contributors = contributors;
+    v.cooperation = if eligible > 0 { contributors as f32 / eligible as f32 } else { 0.0 };
+
+    let spend = ctx.services * sp.cost / 12.0;
+    v.stats.spend_services = spend;
+    let invest = v.funds_for_services + spend * sp.build_share + contributors as f64 * sp.contribution;
+    let per_resident = invest / residents.max(1) as f64;
+    let q = v.service_quality as f64;
+    let build = sp.build_rate * (1.0 - q) * per_resident / (per_resident + sp.half_saturation);
+    v.service_quality = (q + build - monthly(sp.depreciation) * q).clamp(0.0, 1.0) as f32;
+
+    // Mutual help.
+    let p_platform = (sp.platform * ctx.services * effective_capacity(v)).clamp(0.0, 1.0);
+    let elderly = 70 * 12u16;
+    let n = a.len();
+    for i in 0..n {
+        if a.residence[i] != residence::RESIDENT {
+            continue;
+        }
+        let p_need = if a.age[i] >= elderly { sp.need_elderly } else { sp.need_sick };
+        if !chance(&mut rng, p_need) {
+            continue;
+        }
+        v.stats.needs += 1;
+        let platform = chance(&mut rng, p_platform);
+        if !platform && !chance(&mut rng, sp.informal_help) {
+            experience(a.exp_branch, i, -1);
+            continue;
+        }
+        let mut helper = None;
+        for _ in 0..HELPER_TRIES {
+            // The platform searches the whole village; informal help searches one's ties.
+            let j = if platform { rng.random_range(0..n) } else { net.random_tie(i, &mut rng) };
+            if j != i
+                && a.residence[j] == residence::RESIDENT
+                && a.age[j] < elderly
+                && a.part[j] & part::HELPED == 0
+                && chance(&mut rng, a.civic[j] as f64)
+            {
+                helper = Some(j);
+                break;
+            }
+        }
+        let Some(j) = helper else {
+            experience(a.exp_branch, i, -1);
+            continue;
+        };
+        a.part[j] |= part::HELPED;
+        a.part[i] |= part::HELPED_BY;
+        let gain = sp.help_civic_gain as f32;
+        for k in [i, j] {
+            a.civic[k] = (a.civic[k] + gain * (1.0 - a.civic[k])).clamp(0.0, 1.0);
+        }
+        if platform {
+            v.stats.platform_matches += 1;
+            experience(a.exp_branch, i, 1);
+            experience(a.exp_branch, j, 1);
+        } else {
+            v.stats.informal_matches += 1;
+        }
+    }
+}

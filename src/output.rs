@@ -1,0 +1,198 @@
+//! Writing results: `metrics.csv`, `villages.csv`, `manifest.json`.
+//!
+//! Files are written under temporary names (`.NAME.partial`) and renamed when complete, the
+//! manifest last, so a crash never leaves a half file that looks whole. A non-empty output
+//! folder is only reused when its manifest records the very same resolved scenario (same
+//! parameters, same seed: the same results); anything else needs `--force`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::model::observe::Metrics;
+use crate::model::rng::mix;
+use crate::scenario::Scenario;
+use crate::sim::RunOutput;
+
+/// Files a run writes.
+pub const FILES: [&str; 3] = ["metrics.csv", "villages.csv", "manifest.json"];
+
+/// A stable fingerprint of a resolved scenario (its TOML text hashed).
+pub fn fingerprint(sc: &Scenario) -> String {
+    let text = sc.to_toml();
+    let mut h = 0x243F_6A88_85A3_08D3u64;
+    for chunk in text.as_bytes().chunks(8) {
+        let mut b = [0u8; 8];
+        b[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h ^ u64::from_le_bytes(b));
+    }
+    format!("{h:016x}")
+}
+
+/// Check that `dir` may receive this run's results, without changing anything.
+pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
+    if force || !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(Error::CreateDir {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file with that name exists"),
+        });
+    }
+    let entries: Vec<_> = fs::read_dir(dir)
+        .map_err(|e| Error::CreateDir { path: dir.to_path_buf(), source: e })?
+        .filter_map(|e| e.ok())
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let manifest = fs::read_to_string(dir.join("manifest.json")).ok();
+    let previous = manifest.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    match previous {
+        Some(m) if m.get("fingerprint").and_then(|f| f.as_str()) == Some(fingerprint(sc).as_str()) => Ok(()),
+        Some(m) => Err(Error::OutputExists {
+            path: dir.to_path_buf(),
+            what: format!(
+                "results of a different run (scenario \"{}\", seed {})",
+                m.get("scenario_name").and_then(|x| x.as_str()).unwrap_or("?"),
+                m.get("seed").map(|x| x.to_string()).unwrap_or_else(|| "?".into())
+            ),
+        }),
+        None => Err(Error::OutputExists { path: dir.to_path_buf(), what: format!("{} files that are not ruralgov results", entries.len()) }),
+    }
+}
+
+fn write_atomic(dir: &Path, name: &str, body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<PathBuf> {
+    let tmp = dir.join(format!(".{name}.partial"));
+    let path = dir.join(name);
+    let result = (|| {
+        let file = fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::new(file);
+        body(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()?;
+        drop(w);
+        fs::rename(&tmp, &path)
+    })();
+    match result {
+        Ok(()) => Ok(path),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(Error::Write { path, source: e })
+        }
+    }
+}
+
+/// Format a float for CSV: shortest round-trip representation.
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Write `metrics.csv` to a writer.
+pub fn write_metrics(w: &mut dyn Write, metrics: &[Metrics]) -> std::io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    let mut header = vec!["step", "year", "month"];
+    header.extend(Metrics::COLUMNS.iter().map(|(n, _)| *n));
+    out.write_record(&header)?;
+    for m in metrics {
+        let mut row = vec![m.step.to_string(), m.year.to_string(), m.month.to_string()];
+        row.extend(m.values().into_iter().map(num));
+        out.write_record(&row)?;
+    }
+    out.flush()
+}
+
+/// Describes the run for the manifest.
+#[derive(Debug, Clone)]
+pub struct RunInfo<'a> {
+    /// Scenario files read, base first.
+    pub files: &'a [PathBuf],
+    /// `--set` overrides.
+    pub sets: &'a [String],
+    /// Worker threads.
+    pub threads: usize,
+    /// The command line.
+    pub command: String,
+}
+
+/// Peak resident memory of this process in bytes (Linux; 0 elsewhere).
+pub fn peak_memory_bytes() -> u64 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()))
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Write every output of a run into `dir` (created if needed). The caller checked the folder
+/// with [`check_dir`] before running.
+pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir).map_err(|e| Error::CreateDir { path: dir.to_path_buf(), source: e })?;
+    // A previous manifest goes first, so a crash mid-way never leaves old and new files
+    // looking like one complete run.
+    let old_manifest = dir.join("manifest.json");
+    if old_manifest.exists() {
+        fs::remove_file(&old_manifest).map_err(|e| Error::Write { path: old_manifest.clone(), source: e })?;
+    }
+    let mut written = vec![write_atomic(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?];
+    let villages_path = dir.join("villages.csv");
+    if sc.output.villages {
+        written.push(write_atomic(dir, "villages.csv", |w| {
+            let mut c = csv::Writer::from_writer(w);
+            for r in &out.villages {
+                c.serialize(r)?;
+            }
+            c.flush()
+        })?);
+    } else if villages_path.exists() {
+        fs::remove_file(&villages_path).map_err(|e| Error::Write { path: villages_path, source: e })?;
+    }
+    let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let files: Vec<String> = info.files.iter().map(|p| p.display().to_string()).collect();
+    let outputs: Vec<String> =
+        written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    let manifest = json!({
+        "ruralgov_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": env!("RURALGOV_GIT_COMMIT"),
+        "command": info.command,
+        "scenario_name": sc.name,
+        "scenario_files": files,
+        "overrides": info.sets,
+        "seed": sc.run.seed,
+        "threads": info.threads,
+        "fingerprint": fingerprint(sc),
+        "villages": sc.region.villages,
+        "steps": sc.steps(),
+        "initial_registered_adults": out.initial_registered,
+        "bytes_per_villager": out.bytes_per_villager,
+        "slots": out.slots,
+        "repacks": out.repacks,
+        "wall_seconds": out.wall_seconds,
+        "peak_memory_bytes": peak_memory_bytes(),
+        "dependencies": deps,
+        "outputs": outputs,
+        "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        "scenario": sc,
+    });
+    written.push(write_atomic(dir, "manifest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?);
+    Ok(written)
+}

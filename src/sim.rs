@@ -1,0 +1,171 @@
+//! Running a scenario: the step loop, recording, and per-village yearly rows.
+
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::model::observe::{governance_index, Metrics};
+use crate::model::{Village, World};
+use crate::scenario::Scenario;
+
+/// One row of `villages.csv`: a village at the end of a year.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VillageRow {
+    /// Step at which the row was taken (December).
+    pub step: u32,
+    /// Year that just ended.
+    pub year: i32,
+    /// Village id.
+    pub village: u32,
+    /// Registered adults.
+    pub registered: u32,
+    /// Residents.
+    pub residents: u32,
+    /// Migrants.
+    pub migrants: u32,
+    /// Children under 16.
+    pub children: u32,
+    /// Share of residents aged 60+.
+    pub share_60_plus: f64,
+    /// Active party members.
+    pub party_active: u32,
+    /// Branch capacity.
+    pub branch_capacity: f64,
+    /// Mean `market` of residents.
+    pub market_mean: f64,
+    /// Mean `civic` of residents.
+    pub civic_mean: f64,
+    /// Mean trust in the branch.
+    pub trust_branch: f64,
+    /// Mean trust in the government.
+    pub trust_government: f64,
+    /// Who controls the committee.
+    pub controller: &'static str,
+    /// Last election contested.
+    pub contested: bool,
+    /// Turnout at the last election.
+    pub turnout: f64,
+    /// Committee autonomy.
+    pub committee_autonomy: f64,
+    /// Share of December's funds leaked.
+    pub elite_capture: f64,
+    /// Bully power.
+    pub bully_power: f64,
+    /// Order.
+    pub order: f64,
+    /// Service quality.
+    pub service_quality: f64,
+    /// Formalism.
+    pub formalism: f64,
+    /// Power concentration.
+    pub power_concentration: f64,
+    /// Effective governance index of the village.
+    pub governance_index: f64,
+}
+
+impl VillageRow {
+    /// Build the row of village `v` after step `step`.
+    pub fn of(step: u32, year: i32, v: &Village) -> VillageRow {
+        let s = &v.stats;
+        let res = s.residents.max(1) as f64;
+        let capture = if s.funds > 0.0 { s.leaked / s.funds } else { 0.0 };
+        let trust_branch = s.trust_branch_sum / res;
+        let conc = v.committee.concentration as f64 * (1.0 - v.supervision as f64);
+        VillageRow {
+            step,
+            year,
+            village: v.id,
+            registered: s.registered,
+            residents: s.residents,
+            migrants: s.migrants,
+            children: s.children,
+            share_60_plus: s.residents_60 as f64 / res,
+            party_active: s.party_active,
+            branch_capacity: v.branch.capacity as f64,
+            market_mean: s.market_sum / res,
+            civic_mean: s.civic_sum / res,
+            trust_branch,
+            trust_government: s.trust_gov_sum / res,
+            controller: v.committee.controller.name(),
+            contested: v.committee.contested,
+            turnout: v.turnout as f64,
+            committee_autonomy: v.committee.autonomy as f64,
+            elite_capture: capture,
+            bully_power: v.bully_power as f64,
+            order: v.order as f64,
+            service_quality: v.service_quality as f64,
+            formalism: v.formalism as f64,
+            power_concentration: conc,
+            governance_index: governance_index(
+                v.branch.capacity as f64,
+                trust_branch,
+                v.service_quality as f64,
+                v.order as f64,
+                capture,
+                v.committee.autonomy as f64,
+                v.turnout as f64,
+                v.bully_power as f64,
+            ),
+        }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Recorded region metrics.
+    pub metrics: Vec<Metrics>,
+    /// Yearly village rows (when the scenario asks for them).
+    pub villages: Vec<VillageRow>,
+    /// Registered adults at the start.
+    pub initial_registered: u64,
+    /// Bytes of model state per registered adult at the start.
+    pub bytes_per_villager: f64,
+    /// Slots in the villager columns at the end.
+    pub slots: usize,
+    /// Times the villager columns were repacked.
+    pub repacks: u32,
+    /// Wall time of initialisation and stepping, seconds.
+    pub wall_seconds: f64,
+}
+
+/// Run a scenario with `threads` worker threads, calling `progress(done, total)` after each
+/// month. Results do not depend on `threads`.
+pub fn run(sc: &Scenario, threads: usize, mut progress: impl FnMut(u32, u32)) -> Result<RunOutput> {
+    if threads == 0 {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
+    let start = Instant::now();
+    {
+        let mut world = pool.install(|| World::new(sc));
+        let initial_registered = world.registered();
+        let bytes_per_villager = world.bytes_per_villager();
+        let steps = sc.steps();
+        let every = sc.output.record_every.max(1);
+        let mut metrics = Vec::with_capacity((steps / every + 1) as usize);
+        let mut villages = Vec::new();
+        for s in 1..=steps {
+            let m = pool.install(|| world.step());
+            if s % every == 0 || s == steps {
+                metrics.push(m);
+            }
+            let (year, month) = world.date(s);
+            if sc.output.villages && month == 12 {
+                villages.extend(world.villages.iter().map(|v| VillageRow::of(s, year, v)));
+            }
+            progress(s, steps);
+        }
+        Ok(RunOutput {
+            metrics,
+            villages,
+            initial_registered,
+            bytes_per_villager,
+            slots: world.slots(),
+            repacks: world.repacks,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
