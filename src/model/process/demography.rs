@@ -56,7 +56,6 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     // Those who turn 16 take a vacant slot (the household seat) and inherit its clan.
     let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
     let mut cursor = 0usize;
-    v.children[ADULT_MONTHS - 1] = 0;
     for _ in 0..coming {
         while cursor < a.len() && a.residence[cursor] != residence::VACANT {
             cursor += 1;
@@ -64,7 +63,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         if cursor == a.len() {
             // No room (the engine reserves room before each step, so this does not happen);
             // the youth stays a child one more month rather than being lost.
-            v.children[ADULT_MONTHS - 1] += 1;
+            v.children[ADULT_MONTHS - 1] = v.children[ADULT_MONTHS - 1].saturating_add(1);
             continue;
         }
         come_of_age(ctx, &mut rng, &net, a, cursor);

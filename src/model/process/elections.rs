@@ -59,7 +59,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Elections);
     let retire = (g.retire_age * 12.0) as u16;
     let policing = (0.05 + sg.policing_effect * ctx.self_gov).clamp(0.0, 1.0);
-    let price = 0.2 * ctx.rural_wage;
+    let price = 0.1 * ctx.rural_wage;
     let mut eligible = 0u32;
     let mut clan_count = [0u32; 256];
     for i in 0..a.len() {
@@ -90,7 +90,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     };
     if let Some(e) = best(a, |i| a.role[i] == role::ECONOMIC, |i| a.wealth[i] as f64) {
         if chance(&mut rng, a.market[e] as f64 * stakes) {
-            cands.push(Candidate { slot: e, kind: Controller::Economic, competence: competence(a, e), offer: buy(e), price });
+            cands.push(Candidate { slot: e, kind: Controller::Economic, competence: (competence(a, e) + 0.2).min(1.0), offer: buy(e), price });
         }
     }
     if let Some(c) = best(a, |i| a.role[i] == role::CLAN, |i| clan_count[a.clan[i] as usize] as f64) {
@@ -122,7 +122,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let mut spent = [0.0f64; 4];
     let autonomy = v.committee.autonomy as f64;
     let mobilise = sg.turnout_effect * ctx.self_gov;
-    let bully_fear = 3.0 * v.bully_power as f64;
+    let bully_fear = 1.5 * v.bully_power as f64;
     let mut voters = 0u32;
     for i in 0..a.len() {
         let r = a.residence[i];
@@ -143,7 +143,8 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         for (k, c) in cands.iter().enumerate() {
             let mut u = 2.0 * c.competence + gumbel(&mut rng);
             if a.clan[c.slot] == a.clan[i] {
-                u += g.clan_strength;
+                // A clan head commands more loyalty than an ordinary clansman.
+                u += g.clan_strength * if c.kind == Controller::Clan { 1.5 } else { 0.5 };
             }
             match c.kind {
                 Controller::Branch => u += 2.5 * tb,
@@ -153,7 +154,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             if c.offer > 0.0 && chance(&mut rng, c.offer) {
                 spent[k] += c.price;
                 if chance(&mut rng, a.market[i] as f64) {
-                    u += 2.0;
+                    u += 2.5;
                     v.stats.bought_votes += 1;
                 }
             }

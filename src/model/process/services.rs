@@ -58,7 +58,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     v.service_quality = (q + build - monthly(sp.depreciation) * q).clamp(0.0, 1.0) as f32;
 
     // Mutual help.
-    let p_platform = (sp.platform * ctx.services * effective_capacity(v)).clamp(0.0, 1.0);
+    let p_platform = (sp.platform * ctx.services * (0.5 + effective_capacity(v))).clamp(0.0, 1.0);
     let elderly = 70 * 12u16;
     let n = a.len();
     for i in 0..n {

@@ -1,0 +1,22 @@
+//! Integration tests of `ruralgov`: the command line (good and bad input, output folders),
+//! determinism across thread counts and seeds, and the model's accounting invariants.
+//!
+//! One test crate: `cargo test --test tests`. The module files live in `tests/suite/` rather
+//! than directly in `tests/`, because Cargo compiles every `tests/*.rs` file as a test crate of
+//! its own unless `Cargo.toml` sets `autotests = false`.
+//!
+//! Everything that runs the model uses `scenarios/tiny.toml` (or a temporary scenario that
+//! extends it), so the suite takes seconds in a debug build.
+
+#[path = "suite/bad_input.rs"]
+mod bad_input;
+#[path = "suite/cli.rs"]
+mod cli;
+#[path = "suite/determinism.rs"]
+mod determinism;
+#[path = "suite/invariants.rs"]
+mod invariants;
+#[path = "suite/output_folder.rs"]
+mod output_folder;
+#[path = "suite/util.rs"]
+mod util;
