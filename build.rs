@@ -15,8 +15,18 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=RURALGOV_GIT_COMMIT={commit}");
     let wanted = [
-        "rand", "rand_chacha", "rayon", "serde", "toml", "toml_edit", "clap", "thiserror", "anyhow", "csv",
-        "serde_json", "indicatif",
+        "rand",
+        "rand_chacha",
+        "rayon",
+        "serde",
+        "toml",
+        "toml_edit",
+        "clap",
+        "thiserror",
+        "anyhow",
+        "csv",
+        "serde_json",
+        "indicatif",
     ];
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
     let mut deps = Vec::new();

@@ -84,7 +84,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match dispatch(cli) {
@@ -100,15 +104,23 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run { scenario, out, seed, threads, sets, force, quiet } => {
-            run(&scenario, out, seed, threads, &sets, force, quiet)
-        }
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            threads,
+            sets,
+            force,
+            quiet,
+        } => run(&scenario, out, seed, threads, &sets, force, quiet),
         Command::Validate { scenarios } => {
             for s in scenarios {
                 Scenario::load(&s, &[])?;
@@ -197,7 +209,12 @@ fn run(
     }
     let result = result?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let info = RunInfo { files: &loaded.files, sets, threads, command };
+    let info = RunInfo {
+        files: &loaded.files,
+        sets,
+        threads,
+        command,
+    };
     let written = output::write_all(&dir, &sc, &result, &info)?;
     if !quiet {
         let last = result.metrics.last();
@@ -216,8 +233,10 @@ fn run(
                 m.year, m.month, m.residents, m.migrants, m.share_60_plus, m.trust_branch, m.governance_index
             );
         }
-        let names: Vec<String> =
-            written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
         println!("wrote {} in {}", names.join(", "), dir.display());
     }
     Ok(())

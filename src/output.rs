@@ -44,14 +44,19 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
         });
     }
     let entries: Vec<_> = fs::read_dir(dir)
-        .map_err(|e| Error::CreateDir { path: dir.to_path_buf(), source: e })?
+        .map_err(|e| Error::CreateDir {
+            path: dir.to_path_buf(),
+            source: e,
+        })?
         .filter_map(|e| e.ok())
         .collect();
     if entries.is_empty() {
         return Ok(());
     }
     let manifest = fs::read_to_string(dir.join("manifest.json")).ok();
-    let previous = manifest.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    let previous = manifest
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
     match previous {
         Some(m) if m.get("fingerprint").and_then(|f| f.as_str()) == Some(fingerprint(sc).as_str()) => Ok(()),
         Some(m) => Err(Error::OutputExists {
@@ -62,7 +67,10 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
                 m.get("seed").map(|x| x.to_string()).unwrap_or_else(|| "?".into())
             ),
         }),
-        None => Err(Error::OutputExists { path: dir.to_path_buf(), what: format!("{} files that are not ruralgov results", entries.len()) }),
+        None => Err(Error::OutputExists {
+            path: dir.to_path_buf(),
+            what: format!("{} files that are not ruralgov results", entries.len()),
+        }),
     }
 }
 
@@ -139,12 +147,18 @@ pub fn peak_memory_bytes() -> u64 {
 /// Write every output of a run into `dir` (created if needed). The caller checked the folder
 /// with [`check_dir`] before running.
 pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> Result<Vec<PathBuf>> {
-    fs::create_dir_all(dir).map_err(|e| Error::CreateDir { path: dir.to_path_buf(), source: e })?;
+    fs::create_dir_all(dir).map_err(|e| Error::CreateDir {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
     // A previous manifest goes first, so a crash mid-way never leaves old and new files
     // looking like one complete run.
     let old_manifest = dir.join("manifest.json");
     if old_manifest.exists() {
-        fs::remove_file(&old_manifest).map_err(|e| Error::Write { path: old_manifest.clone(), source: e })?;
+        fs::remove_file(&old_manifest).map_err(|e| Error::Write {
+            path: old_manifest.clone(),
+            source: e,
+        })?;
     }
     let mut written = vec![write_atomic(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?];
     let villages_path = dir.join("villages.csv");
@@ -157,7 +171,10 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
             c.flush()
         })?);
     } else if villages_path.exists() {
-        fs::remove_file(&villages_path).map_err(|e| Error::Write { path: villages_path, source: e })?;
+        fs::remove_file(&villages_path).map_err(|e| Error::Write {
+            path: villages_path,
+            source: e,
+        })?;
     }
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
         .split(',')
@@ -165,8 +182,10 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
     let files: Vec<String> = info.files.iter().map(|p| p.display().to_string()).collect();
-    let outputs: Vec<String> =
-        written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    let outputs: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
     let manifest = json!({
         "ruralgov_version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("RURALGOV_GIT_COMMIT"),

@@ -223,7 +223,9 @@ impl World {
     /// Build the initial region from a scenario (parallel across villages, deterministic).
     pub fn new(scenario: &Scenario) -> World {
         let sc = scenario.clone();
-        let sizes: Vec<u32> = (0..sc.region.villages).map(|v| process::init::village_size(&sc, v)).collect();
+        let sizes: Vec<u32> = (0..sc.region.villages)
+            .map(|v| process::init::village_size(&sc, v))
+            .collect();
         let caps: Vec<usize> = sizes.iter().map(|&n| process::init::capacity_for(n as usize)).collect();
         let mut agents = Agents::with_len(caps.iter().sum());
         let mut villages: Vec<Village> = Vec::with_capacity(sizes.len());
@@ -236,7 +238,14 @@ impl World {
                 .collect();
             villages.extend(built);
         }
-        let mut w = World { scenario: sc, agents, villages, step: 0, labour: LabourMarket::default(), repacks: 0 };
+        let mut w = World {
+            scenario: sc,
+            agents,
+            villages,
+            step: 0,
+            labour: LabourMarket::default(),
+            repacks: 0,
+        };
         let migrants: u64 = w.villages.iter().map(|v| v.stats.migrants as u64).sum();
         w.labour.migrants = migrants;
         w
@@ -291,9 +300,8 @@ impl World {
         let g = &sc.governance;
         let sgp = &sc.paths.self_government;
         let self_gov = sgp.intensity.at(t);
-        let election = month == 3
-            && year >= g.first_election
-            && (year - g.first_election) % g.term_years.max(1) as i32 == 0;
+        let election =
+            month == 3 && year >= g.first_election && (year - g.first_election) % g.term_years.max(1) as i32 == 0;
         StepCtx {
             sc,
             step,
@@ -329,9 +337,18 @@ impl World {
         let migrants: u64 = self.villages.iter().map(|v| v.stats.migrants as u64).sum();
         let registered = self.registered();
         let jobs = e.urban_jobs.at(t) * registered as f64;
-        let employment = if migrants == 0 { 1.0 } else { (jobs / migrants as f64).min(1.0) };
-        self.labour =
-            LabourMarket { urban_wage: e.urban_wage.at(t), rural_wage: e.rural_wage.at(t), jobs, migrants, employment };
+        let employment = if migrants == 0 {
+            1.0
+        } else {
+            (jobs / migrants as f64).min(1.0)
+        };
+        self.labour = LabourMarket {
+            urban_wage: e.urban_wage.at(t),
+            rural_wage: e.rural_wage.at(t),
+            jobs,
+            migrants,
+            employment,
+        };
     }
 
     /// Make sure every village has a vacant slot for each child coming of age this month.
@@ -360,10 +377,14 @@ impl World {
         let seed = self.scenario.run.seed;
         let step = self.step + 1;
         let views = self.agents.split_mut(&new);
-        self.villages.par_iter_mut().zip(views).enumerate().for_each(|(i, (v, mut a))| {
-            process::init::fill_new_slots(seed, step, v, &mut a, old[i]);
-            v.cap = new[i] as u32;
-        });
+        self.villages
+            .par_iter_mut()
+            .zip(views)
+            .enumerate()
+            .for_each(|(i, (v, mut a))| {
+                process::init::fill_new_slots(seed, step, v, &mut a, old[i]);
+                v.cap = new[i] as u32;
+            });
         self.repacks += 1;
     }
 
@@ -379,7 +400,9 @@ impl World {
             self.villages
                 .par_iter_mut()
                 .zip(views)
-                .for_each_init(Scratch::default, |scratch, (v, mut a)| step_village(&ctx, v, &mut a, scratch));
+                .for_each_init(Scratch::default, |scratch, (v, mut a)| {
+                    step_village(&ctx, v, &mut a, scratch)
+                });
         }
         self.step = step;
         let (year, month) = self.date(step);

@@ -172,14 +172,24 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
 /// Panics with a description of the first violation.
 pub fn check_invariants(v: &Village, a: &AgentsMut) {
     let s = &v.stats;
-    assert_eq!(s.start_adults + s.coming_of_age - s.deaths, s.registered, "adult accounting, village {}", v.id);
+    assert_eq!(
+        s.start_adults + s.coming_of_age - s.deaths,
+        s.registered,
+        "adult accounting, village {}",
+        v.id
+    );
     assert_eq!(
         s.start_children + s.births - s.coming_of_age - s.child_deaths,
         s.children,
         "child accounting, village {}",
         v.id
     );
-    assert_eq!(s.residents + s.migrants, s.registered, "residents + migrants = registered, village {}", v.id);
+    assert_eq!(
+        s.residents + s.migrants,
+        s.registered,
+        "residents + migrants = registered, village {}",
+        v.id
+    );
     assert_eq!(s.registered, v.alive, "alive count, village {}", v.id);
     for i in 0..a.len() {
         if a.residence[i] == residence::VACANT {
@@ -191,7 +201,11 @@ pub fn check_invariants(v: &Village, a: &AgentsMut) {
             ("trust_branch", a.trust_branch[i]),
             ("trust_gov", a.trust_gov[i]),
         ] {
-            assert!((0.0..=1.0).contains(&x), "{name} = {x} out of [0,1], village {} slot {i}", v.id);
+            assert!(
+                (0.0..=1.0).contains(&x),
+                "{name} = {x} out of [0,1], village {} slot {i}",
+                v.id
+            );
         }
     }
     for (name, x) in [
@@ -330,7 +344,12 @@ pub fn governance_index(
 
 /// Combine village statistics into region metrics, sequentially in village order.
 pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &LabourMarket) -> Metrics {
-    let mut m = Metrics { step, year, month, ..Default::default() };
+    let mut m = Metrics {
+        step,
+        year,
+        month,
+        ..Default::default()
+    };
     let n = villages.len().max(1) as f64;
     let (mut ms, mut mq, mut cs, mut cq, mut tb, mut tg) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut party_age, mut party60) = (0.0, 0.0);

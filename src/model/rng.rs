@@ -84,8 +84,17 @@ pub struct Network {
 impl Network {
     /// The network of village `village` with `cap` slots.
     pub fn new(seed: u64, village: u32, cap: usize, ties: u32, rewire: f64) -> Self {
-        let rewire_below = if rewire >= 1.0 { u64::MAX } else { (rewire * u64::MAX as f64) as u64 };
-        Network { key: mix(seed ^ mix(village as u64 ^ 0x5EED)), cap: cap as u32, ties, rewire_below }
+        let rewire_below = if rewire >= 1.0 {
+            u64::MAX
+        } else {
+            (rewire * u64::MAX as f64) as u64
+        };
+        Network {
+            key: mix(seed ^ mix(village as u64 ^ 0x5EED)),
+            cap: cap as u32,
+            ties,
+            rewire_below,
+        }
     }
 
     /// Ties per slot.
@@ -103,7 +112,11 @@ impl Network {
         }
         let off = (k / 2 + 1) as u64 % cap;
         let i = i as u64;
-        (if k % 2 == 0 { (i + off) % cap } else { (i + cap - off) % cap }) as usize
+        (if k % 2 == 0 {
+            (i + off) % cap
+        } else {
+            (i + cap - off) % cap
+        }) as usize
     }
 
     /// A uniformly chosen tie of slot `i`.
@@ -154,7 +167,9 @@ mod tests {
                 let j = n.tie(i, k);
                 assert!(j < 1000);
                 assert_eq!(j, n.tie(i, k));
-                let d = (j as i64 - i as i64).rem_euclid(1000).min((i as i64 - j as i64).rem_euclid(1000));
+                let d = (j as i64 - i as i64)
+                    .rem_euclid(1000)
+                    .min((i as i64 - j as i64).rem_euclid(1000));
                 if d <= 3 {
                     local += 1;
                 }

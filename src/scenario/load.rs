@@ -68,12 +68,7 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    fn new(
-        file: Option<String>,
-        line: Option<usize>,
-        key: Option<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    fn new(file: Option<String>, line: Option<usize>, key: Option<String>, message: impl Into<String>) -> Self {
         // A line of 0 means "no line" (command-line overrides, unknown spans).
         let line = line.filter(|&l| l > 0);
         ScenarioError {
@@ -149,10 +144,7 @@ impl Validator {
                 format!("must be a finite number between {lo} and {hi}, but is {value}"),
             );
         } else if !(lo..=hi).contains(&value) {
-            self.error(
-                key,
-                format!("must be between {lo} and {hi}, but is {value}"),
-            );
+            self.error(key, format!("must be between {lo} and {hi}, but is {value}"));
         }
     }
 
@@ -221,8 +213,7 @@ where
     })?;
     let mut files = Vec::new();
     let mut chain = Vec::new();
-    let (mut table, mut origins) =
-        load_layer(path.to_path_buf(), &text, &schema, &mut chain, &mut files)?;
+    let (mut table, mut origins) = load_layer(path.to_path_buf(), &text, &schema, &mut chain, &mut files)?;
 
     for set in sets {
         let (over, over_origins) = parse_set(set, &schema)?;
@@ -356,10 +347,7 @@ impl Schema {
                 keys.join(", ")
             )
         } else {
-            format!(
-                "; the settings allowed in [{section}] are: {}",
-                keys.join(", ")
-            )
+            format!("; the settings allowed in [{section}] are: {}", keys.join(", "))
         }
     }
 }
@@ -408,9 +396,7 @@ impl<'a> Source<'a> {
     /// 1-based line of a byte offset; 0 when unknown or for `--set`.
     fn line(&self, span: Option<Range<usize>>) -> usize {
         match span {
-            Some(span) if !self.line_starts.is_empty() => {
-                self.line_starts.partition_point(|&s| s <= span.start)
-            }
+            Some(span) if !self.line_starts.is_empty() => self.line_starts.partition_point(|&s| s <= span.start),
             _ => 0,
         }
     }
@@ -440,12 +426,8 @@ impl<'a> Walker<'a> {
     }
 
     fn error(&mut self, line: usize, key: &str, message: String) {
-        self.errors.push(ScenarioError::at(
-            self.src.file,
-            line,
-            Some(key.to_string()),
-            message,
-        ));
+        self.errors
+            .push(ScenarioError::at(self.src.file, line, Some(key.to_string()), message));
     }
 
     /// Walk a table. `schema` is `None` for a free-form section, where every
@@ -469,8 +451,7 @@ impl<'a> Walker<'a> {
             }
             let full = join(path, name);
 
-            if path.is_empty() && name == "extends" && !schema.is_some_and(|s| s.contains_key(name))
-            {
+            if path.is_empty() && name == "extends" && !schema.is_some_and(|s| s.contains_key(name)) {
                 self.extends_key(item, line);
                 continue;
             }
@@ -605,9 +586,7 @@ fn load_layer(
     if let Some(e) = walker.first_error() {
         return Err(e);
     }
-    let Walker {
-        extends, origins, ..
-    } = walker;
+    let Walker { extends, origins, .. } = walker;
 
     let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
     let result = match extends {
@@ -620,13 +599,10 @@ fn load_layer(
                     &display,
                     line,
                     Some("extends".to_string()),
-                    format!(
-                        "this file extends \"{target}\", but {base_display} cannot be read: {e}"
-                    ),
+                    format!("this file extends \"{target}\", but {base_display} cannot be read: {e}"),
                 )
             })?;
-            let base_canonical =
-                std::fs::canonicalize(&base_path).unwrap_or_else(|_| base_path.clone());
+            let base_canonical = std::fs::canonicalize(&base_path).unwrap_or_else(|_| base_path.clone());
             if base_canonical == canonical || chain.iter().any(|(c, _)| *c == base_canonical) {
                 let mut names: Vec<&str> = chain.iter().map(|(_, d)| d.as_str()).collect();
                 names.push(&display);
@@ -635,10 +611,7 @@ fn load_layer(
                     &display,
                     line,
                     Some("extends".to_string()),
-                    format!(
-                        "scenario files extend each other in a loop: {}",
-                        names.join(" -> ")
-                    ),
+                    format!("scenario files extend each other in a loop: {}", names.join(" -> ")),
                 ));
             }
             chain.push((canonical, display.clone()));
@@ -679,11 +652,7 @@ fn parse_error(display: &str, text: &str, e: &toml_edit::TomlError) -> ScenarioE
 /// Condense toml_edit's multi-line message into one phrase: the first
 /// meaningful line plus an "expected ..." line if there is one.
 fn parse_message(raw: &str) -> String {
-    let lines: Vec<&str> = raw
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = raw.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let Some(first) = lines.first() else {
         return "syntax error".to_string();
     };
@@ -788,9 +757,7 @@ fn merge(
     flatten(base)
         .into_keys()
         .filter_map(|k| {
-            let origin = over_origins
-                .remove(&k)
-                .or_else(|| base_origins.remove(&k))?;
+            let origin = over_origins.remove(&k).or_else(|| base_origins.remove(&k))?;
             Some((k, origin))
         })
         .collect()
@@ -824,19 +791,13 @@ fn find_origin<'o>(origins: &'o BTreeMap<String, Origin>, key: &str) -> Option<&
         .min_by_key(|o| (o.file == SET_FILE, o.line))
 }
 
-fn located(
-    origins: &BTreeMap<String, Origin>,
-    key: Option<String>,
-    message: String,
-) -> ScenarioError {
+fn located(origins: &BTreeMap<String, Origin>, key: Option<String>, message: String) -> ScenarioError {
     let origin = key.as_deref().and_then(|k| find_origin(origins, k));
     match origin {
         Some(o) => ScenarioError::new(Some(o.file.clone()), Some(o.line), key, message),
         None => {
             let message = if key.is_some() {
-                format!(
-                    "{message} (this is the built-in default; it is not set in any scenario file)"
-                )
+                format!("{message} (this is the built-in default; it is not set in any scenario file)")
             } else {
                 message
             };
@@ -888,11 +849,7 @@ fn deserialize_error(
     located(origins, key, message)
 }
 
-fn validation_error(
-    key: String,
-    message: String,
-    origins: &BTreeMap<String, Origin>,
-) -> ScenarioError {
+fn validation_error(key: String, message: String, origins: &BTreeMap<String, Origin>) -> ScenarioError {
     let key = (!key.is_empty()).then_some(key);
     located(origins, key, message)
 }
@@ -906,9 +863,7 @@ fn humanize(message: &str) -> String {
         return message.to_string();
     };
     let (head, tail) = message.split_at(pos + "expected ".len());
-    let word_end = tail
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(tail.len());
+    let word_end = tail.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(tail.len());
     let (word, rest) = tail.split_at(word_end);
     let plain = match word {
         "f32" | "f64" => "a number",
@@ -925,14 +880,8 @@ fn humanize(message: &str) -> String {
 
 /// Append key segment `k` to dotted path `prefix`, quoting non-bare keys.
 fn join(prefix: &str, k: &str) -> String {
-    let bare = !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let seg = if bare {
-        k.to_string()
-    } else {
-        format!("{k:?}")
-    };
+    let bare = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let seg = if bare { k.to_string() } else { format!("{k:?}") };
     if prefix.is_empty() {
         seg
     } else {
@@ -941,10 +890,7 @@ fn join(prefix: &str, k: &str) -> String {
 }
 
 fn first_line(s: &str) -> &str {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
+    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
 }
 
 fn one_paragraph(s: &str) -> String {
@@ -962,9 +908,7 @@ fn item_to_value(item: &Item) -> Option<toml::Value> {
         Item::Value(v) => Some(edit_to_value(v)),
         Item::Table(t) => Some(toml::Value::Table(table_like_to_table(t))),
         Item::ArrayOfTables(a) => Some(toml::Value::Array(
-            a.iter()
-                .map(|t| toml::Value::Table(table_like_to_table(t)))
-                .collect(),
+            a.iter().map(|t| toml::Value::Table(table_like_to_table(t))).collect(),
         )),
     }
 }
@@ -1115,18 +1059,8 @@ mod tests {
 
     impl Validate for Scen {
         fn validate(&self, v: &mut Validator) {
-            v.range(
-                "migration.base_hazard",
-                self.migration.base_hazard,
-                0.0,
-                1.0,
-            );
-            v.range(
-                "paths.legal.intensity",
-                self.paths.legal.intensity,
-                0.0,
-                1.0,
-            );
+            v.range("migration.base_hazard", self.migration.base_hazard, 0.0, 1.0);
+            v.range("paths.legal.intensity", self.paths.legal.intensity, 0.0, 1.0);
             v.range_int("run.years", i64::from(self.run.years), 1, 200);
         }
     }
@@ -1195,18 +1129,9 @@ mod tests {
         assert!(!l.table.contains_key("extends"));
         assert_eq!(l.origins.get("run.seed"), Some(&origin(&base, 3)));
         assert_eq!(l.origins.get("run.name"), Some(&origin(&legal, 2)));
-        assert_eq!(
-            l.origins.get("migration.base_hazard"),
-            Some(&origin(&base, 7))
-        );
-        assert_eq!(
-            l.origins.get("migration.wage_gap"),
-            Some(&origin(&legal, 5))
-        );
-        assert_eq!(
-            l.origins.get("paths.legal.intensity"),
-            Some(&origin(&legal, 8))
-        );
+        assert_eq!(l.origins.get("migration.base_hazard"), Some(&origin(&base, 7)));
+        assert_eq!(l.origins.get("migration.wage_gap"), Some(&origin(&legal, 5)));
+        assert_eq!(l.origins.get("paths.legal.intensity"), Some(&origin(&legal, 8)));
         assert_eq!(l.origins.get("run.years"), None);
         assert_eq!(l.origins.len(), 5);
     }
@@ -1240,21 +1165,14 @@ mod tests {
         assert_eq!(e.line, Some(5));
         assert_eq!(e.key.as_deref(), Some("migration.base_hazrd"));
         let s = e.to_string();
-        assert!(
-            s.contains("x.toml, line 5: key \"migration.base_hazrd\""),
-            "{s}"
-        );
+        assert!(s.contains("x.toml, line 5: key \"migration.base_hazrd\""), "{s}");
         assert!(s.contains("did you mean \"migration.base_hazard\"?"), "{s}");
     }
 
     #[test]
     fn unknown_section_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            dir.path(),
-            "a.toml",
-            "[run]\nseed = 1\n[migraton]\nbase_hazard = 0.1\n",
-        );
+        let p = write(dir.path(), "a.toml", "[run]\nseed = 1\n[migraton]\nbase_hazard = 0.1\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key.as_deref(), Some("migraton"));
@@ -1264,10 +1182,7 @@ mod tests {
         let p = write(dir.path(), "b.toml", "\n[legal]\nintensity = 0.1\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(2));
-        assert!(
-            e.to_string().contains("did you mean \"paths.legal\"?"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("did you mean \"paths.legal\"?"), "{e}");
 
         // Nothing close: list the valid sections.
         let p = write(dir.path(), "c.toml", "[weather]\nrain = 1\n");
@@ -1278,18 +1193,11 @@ mod tests {
         assert!(s.contains("migration, paths, run"), "{s}");
 
         // Unknown key in a nested section, nothing close: list its keys.
-        let p = write(
-            dir.path(),
-            "d.toml",
-            "[paths.legal]\nintensity = 0.1\nzzz = 2\n",
-        );
+        let p = write(dir.path(), "d.toml", "[paths.legal]\nintensity = 0.1\nzzz = 2\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key.as_deref(), Some("paths.legal.zzz"));
-        assert!(
-            e.to_string().contains("[paths.legal] are: intensity"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("[paths.legal] are: intensity"), "{e}");
     }
 
     #[test]
@@ -1299,11 +1207,7 @@ mod tests {
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key.as_deref(), Some("run.base_hazrd"));
-        assert!(
-            e.to_string()
-                .contains("did you mean \"migration.base_hazard\"?"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("did you mean \"migration.base_hazard\"?"), "{e}");
     }
 
     #[test]
@@ -1335,11 +1239,7 @@ mod tests {
         assert!(e.to_string().contains("section"), "{e}");
         assert!(e.to_string().contains("got 3"), "{e}");
 
-        let p = write(
-            dir.path(),
-            "c.toml",
-            "[run]\nname = \"x\"\n[run.seed]\nvalue = 3\n",
-        );
+        let p = write(dir.path(), "c.toml", "[run]\nname = \"x\"\n[run.seed]\nvalue = 3\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key.as_deref(), Some("run.seed"));
@@ -1350,11 +1250,7 @@ mod tests {
     #[test]
     fn malformed_toml_gives_line() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            dir.path(),
-            "bad.toml",
-            "[run]\nseed = 1\nname = \"unterminated\n",
-        );
+        let p = write(dir.path(), "bad.toml", "[run]\nseed = 1\nname = \"unterminated\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key, None);
@@ -1376,27 +1272,16 @@ mod tests {
     #[test]
     fn wrong_type_names_key_line_and_value() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            dir.path(),
-            "x.toml",
-            "[migration]\n\nbase_hazard = \"high\"\n",
-        );
+        let p = write(dir.path(), "x.toml", "[migration]\n\nbase_hazard = \"high\"\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key.as_deref(), Some("migration.base_hazard"));
         let s = e.to_string();
-        assert!(
-            s.contains("x.toml, line 3: key \"migration.base_hazard\""),
-            "{s}"
-        );
+        assert!(s.contains("x.toml, line 3: key \"migration.base_hazard\""), "{s}");
         assert!(s.contains("\"high\""), "{s}");
         assert!(s.contains("expected a number"), "{s}");
 
-        let p = write(
-            dir.path(),
-            "y.toml",
-            "[migration]\nwage_gap = [[2020, 0.1], [2030]]\n",
-        );
+        let p = write(dir.path(), "y.toml", "[migration]\nwage_gap = [[2020, 0.1], [2030]]\n");
         let e = load_err(&p, &[]);
         assert_eq!(e.line, Some(2));
         assert_eq!(e.key.as_deref(), Some("migration.wage_gap"));
@@ -1447,22 +1332,14 @@ mod tests {
         assert_eq!(e.file, None);
         assert_eq!(e.line, None);
         assert_eq!(e.key.as_deref(), Some("run.years"));
-        assert!(
-            e.to_string()
-                .starts_with("key \"run.years\": must be positive"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("key \"run.years\": must be positive"), "{e}");
     }
 
     #[test]
     fn extends_cycles_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a.toml", "extends = \"b.toml\"\n");
-        let b = write(
-            dir.path(),
-            "b.toml",
-            "\nextends = \"a.toml\"\n[run]\nseed = 2\n",
-        );
+        let b = write(dir.path(), "b.toml", "\nextends = \"a.toml\"\n[run]\nseed = 2\n");
         let e = load_err(&a, &[]);
         assert_eq!(e.file.as_deref(), Some(b.display().to_string().as_str()));
         assert_eq!(e.line, Some(2));
@@ -1517,10 +1394,7 @@ mod tests {
         );
         assert_eq!(l.value.run.seed, 99);
         assert_eq!(l.value.run.name, "foo bar");
-        assert_eq!(
-            l.value.migration.wage_gap,
-            Sched::Steps(vec![[2020.0, 0.1]])
-        );
+        assert_eq!(l.value.migration.wage_gap, Sched::Steps(vec![[2020.0, 0.1]]));
         assert_eq!(l.value.paths.legal.intensity, 0.25);
         let set = Origin {
             file: "--set".to_string(),
@@ -1533,16 +1407,8 @@ mod tests {
         assert_eq!(e.file.as_deref(), Some("--set"));
         assert_eq!(e.line, None);
         assert_eq!(e.key.as_deref(), Some("migration.base_hazrd"));
-        assert!(
-            e.to_string()
-                .starts_with("--set: key \"migration.base_hazrd\""),
-            "{e}"
-        );
-        assert!(
-            e.to_string()
-                .contains("did you mean \"migration.base_hazard\"?"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("--set: key \"migration.base_hazrd\""), "{e}");
+        assert!(e.to_string().contains("did you mean \"migration.base_hazard\"?"), "{e}");
 
         let e = load_err(&p, &["run.seed=abc"]);
         assert_eq!(e.file.as_deref(), Some("--set"));
@@ -1557,11 +1423,7 @@ mod tests {
         assert!(e.to_string().contains("not a valid setting name"), "{e}");
 
         let e = load_err(&p, &["extends=base.toml"]);
-        assert!(
-            e.to_string()
-                .contains("only be used inside a scenario file"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("only be used inside a scenario file"), "{e}");
 
         let e = load_err(&p, &["paths.legal.intensity=2"]);
         assert_eq!(e.file.as_deref(), Some("--set"));
@@ -1577,19 +1439,14 @@ mod tests {
         assert_eq!(e.file.as_deref(), Some(p.display().to_string().as_str()));
         assert_eq!(e.line, None);
         let s = e.to_string();
-        assert!(
-            s.contains("absent.toml: cannot read this scenario file"),
-            "{s}"
-        );
+        assert!(s.contains("absent.toml: cannot read this scenario file"), "{s}");
         assert!(s.contains("os error"), "{s}");
     }
 
     #[test]
     fn flatten_gives_sorted_dotted_leaves() {
-        let t: toml::Table = toml::from_str(
-            "top = 1\n[b]\nx = [1, 2]\n[a.c]\ny = \"s\"\n\"odd.key\" = true\n[empty]\n",
-        )
-        .unwrap();
+        let t: toml::Table =
+            toml::from_str("top = 1\n[b]\nx = [1, 2]\n[a.c]\ny = \"s\"\n\"odd.key\" = true\n[empty]\n").unwrap();
         let f = flatten(&t);
         let keys: Vec<&str> = f.keys().map(String::as_str).collect();
         assert_eq!(keys, vec!["a.c.\"odd.key\"", "a.c.y", "b.x", "top"]);

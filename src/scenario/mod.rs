@@ -78,7 +78,11 @@ pub struct Run {
 
 impl Default for Run {
     fn default() -> Self {
-        Run { seed: 1, start_year: 2000, end_year: 2030 }
+        Run {
+            seed: 1,
+            start_year: 2000,
+            end_year: 2030,
+        }
     }
 }
 
@@ -94,7 +98,10 @@ pub struct Region {
 
 impl Default for Region {
     fn default() -> Self {
-        Region { villages: 200, market_exposure: Schedule::keys(&[(2000.0, 0.3), (2030.0, 0.8)]) }
+        Region {
+            villages: 200,
+            market_exposure: Schedule::keys(&[(2000.0, 0.3), (2030.0, 0.8)]),
+        }
     }
 }
 
@@ -619,7 +626,10 @@ pub struct Output {
 
 impl Default for Output {
     fn default() -> Self {
-        Output { record_every: 1, villages: false }
+        Output {
+            record_every: 1,
+            villages: false,
+        }
     }
 }
 
@@ -643,7 +653,10 @@ impl Scenario {
 impl Validate for Scenario {
     fn validate(&self, v: &mut Validator) {
         if self.name.trim().is_empty()
-            || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             v.error("name", format!("name \"{}\" must be non-empty and use only letters, digits, '_' and '-' (it names the output folder)", self.name));
         }
@@ -654,7 +667,12 @@ impl Validate for Scenario {
         self.region.market_exposure.check(v, "region.market_exposure", 0.0, 1.0);
 
         let p = &self.population;
-        v.range_int("population.adults_per_village", p.adults_per_village as i64, 10, 100_000);
+        v.range_int(
+            "population.adults_per_village",
+            p.adults_per_village as i64,
+            10,
+            100_000,
+        );
         v.range("population.village_size_cv", p.village_size_cv, 0.0, 1.0);
         v.range("population.initial_growth", p.initial_growth, -0.05, 0.05);
         v.range("population.initial_migrant_share", p.initial_migrant_share, 0.0, 0.9);
@@ -682,7 +700,12 @@ impl Validate for Scenario {
         v.range("population.fertility_sd", p.fertility_sd, 1.0, 10.0);
         v.range("population.migrant_fertility", p.migrant_fertility, 0.0, 2.0);
         p.education.check(v, "population.education", 0.0, 1.0);
-        v.range("population.education_cohort_decline", p.education_cohort_decline, 0.0, 0.2);
+        v.range(
+            "population.education_cohort_decline",
+            p.education_cohort_decline,
+            0.0,
+            0.2,
+        );
 
         let x = &self.values;
         for (k, val) in [
@@ -704,7 +727,10 @@ impl Validate for Scenario {
         v.range("values.young_age", x.young_age, 16.0, 100.0);
         v.range_int("values.ties", x.ties as i64, 0, 64);
         if x.ties % 2 != 0 {
-            v.error("values.ties", format!("ties {} must be even (a ring lattice has ties on both sides)", x.ties));
+            v.error(
+                "values.ties",
+                format!("ties {} must be even (a ring lattice has ties on both sides)", x.ties),
+            );
         }
         v.range("values.convergence", x.convergence, 0.0, 0.5);
         v.range("values.civic_erosion", x.civic_erosion, 0.0, 1.0);

@@ -111,7 +111,11 @@ impl Schedule {
                     if !p[0].is_finite() || !(1900.0..=2200.0).contains(&p[0]) {
                         v.error(
                             key,
-                            format!("keyframe {} has year {}, expected a year between 1900 and 2200", i + 1, p[0]),
+                            format!(
+                                "keyframe {} has year {}, expected a year between 1900 and 2200",
+                                i + 1,
+                                p[0]
+                            ),
                         );
                     }
                     if !p[1].is_finite() || p[1] < lo || p[1] > hi {
@@ -126,11 +130,7 @@ impl Schedule {
                     if i > 0 && p[0] <= k[i - 1][0] {
                         v.error(
                             key,
-                            format!(
-                                "keyframe years must increase: {} follows {}",
-                                p[0],
-                                k[i - 1][0]
-                            ),
+                            format!("keyframe years must increase: {} follows {}", p[0], k[i - 1][0]),
                         );
                     }
                 }

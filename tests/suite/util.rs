@@ -224,14 +224,6 @@ impl Csv {
         self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
     }
 
-    /// A column parsed as numbers.
-    pub fn numbers(&self, name: &str) -> Vec<f64> {
-        let c = self.col(name);
-        self.rows
-            .iter()
-            .map(|r| r[c].parse::<f64>().unwrap_or_else(|e| panic!("column {name}: {:?} is not a number: {e}", r[c])))
-            .collect()
-    }
 }
 
 /// Run `ruralgov <args> --out <dir>/out` in `dir` and check that it was refused cleanly (see

@@ -86,9 +86,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         (v.committee.autonomy + 0.05 * (own as f32 / DECISIONS as f32 - v.committee.autonomy)).clamp(0.0, 1.0);
 
     let rate = monthly(g.adjust_rate);
-    let target_admin = (0.5 * g.administrative + 0.5 * ctx.pressure - 0.3 * ctx.self_gov - 0.2 * ctx.legal).clamp(0.0, 1.0);
+    let target_admin =
+        (0.5 * g.administrative + 0.5 * ctx.pressure - 0.3 * ctx.self_gov - 0.2 * ctx.legal).clamp(0.0, 1.0);
     v.branch.administrative = (admin + rate * (target_admin - admin)).clamp(0.0, 1.0) as f32;
-    let target_stance = (g.stance * (1.0 - 0.3 * ctx.pressure) + sc.paths.legal.stance_effect * ctx.legal).clamp(0.0, 1.0);
+    let target_stance =
+        (g.stance * (1.0 - 0.3 * ctx.pressure) + sc.paths.legal.stance_effect * ctx.legal).clamp(0.0, 1.0);
     let st = v.branch.stance as f64;
     v.branch.stance = (st + rate * (target_stance - st)).clamp(0.0, 1.0) as f32;
     v.stats.spend_self_gov = ctx.self_gov * sc.paths.self_government.cost / 12.0;

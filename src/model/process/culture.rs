@@ -22,8 +22,16 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     let vals = &sc.values;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Culture);
     let programme = cp.attendance * ctx.culture * effective_capacity(v);
-    let from_programme = if programme > 0.0 { programme / (programme + cp.base_attendance) } else { 0.0 };
-    let (gain, pull, trad) = (cp.civic_gain as f32, cp.market_pull as f32, vals.traditional_market as f32);
+    let from_programme = if programme > 0.0 {
+        programme / (programme + cp.base_attendance)
+    } else {
+        0.0
+    };
+    let (gain, pull, trad) = (
+        cp.civic_gain as f32,
+        cp.market_pull as f32,
+        vals.traditional_market as f32,
+    );
     scratch.idx.clear();
     for i in 0..a.len() {
         if a.residence[i] != residence::RESIDENT {

@@ -104,7 +104,12 @@ fn come_of_age(ctx: &StepCtx, rng: &mut Stream, net: &Network, a: &mut AgentsMut
     let (m, c, tb, tg) = if n > 0.0 {
         (m / n, c / n, tb / n, tg / n)
     } else {
-        (vals.market_mean, vals.civic_mean, vals.trust_branch, vals.trust_government)
+        (
+            vals.market_mean,
+            vals.civic_mean,
+            vals.trust_branch,
+            vals.trust_government,
+        )
     };
     let noise = vals.spread * 0.5;
     a.age[i] = ADULT_MONTHS as u16;

@@ -59,7 +59,10 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             let other = (j != i && a.residence[j] == residence::RESIDENT).then_some(j);
             let w_clan = match other {
                 Some(j) if a.clan[i] != a.clan[j] => {
-                    let (si, sj) = (clan_count[a.clan[i] as usize] as f64 / res, clan_count[a.clan[j] as usize] as f64 / res);
+                    let (si, sj) = (
+                        clan_count[a.clan[i] as usize] as f64 / res,
+                        clan_count[a.clan[j] as usize] as f64 / res,
+                    );
                     g.clan_strength * (si - sj).abs()
                 }
                 _ => 0.0,
@@ -77,7 +80,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                 v.stats.force += 1;
                 // The party of the smaller clan loses.
                 if let Some(j) = other {
-                    let loser = if clan_count[a.clan[i] as usize] < clan_count[a.clan[j] as usize] { i } else { j };
+                    let loser = if clan_count[a.clan[i] as usize] < clan_count[a.clan[j] as usize] {
+                        i
+                    } else {
+                        j
+                    };
                     experience(a.exp_branch, loser, -1);
                 }
             } else if r < w_legal + w_clan + w_bully {

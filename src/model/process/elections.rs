@@ -81,7 +81,13 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     };
     if let Some(n) = nominee {
         let c = 0.5 * competence(a, n) + 0.5 * v.branch.capacity as f64;
-        cands.push(Candidate { slot: n, kind: Controller::Branch, competence: c, offer: 0.0, price });
+        cands.push(Candidate {
+            slot: n,
+            kind: Controller::Branch,
+            competence: c,
+            offer: 0.0,
+            price,
+        });
     }
     let stakes = (ctx.transfers / 300.0).min(1.0);
     let buy = |i: usize| {
@@ -90,19 +96,41 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     };
     if let Some(e) = best(a, |i| a.role[i] == role::ECONOMIC, |i| a.wealth[i] as f64) {
         if chance(&mut rng, a.market[e] as f64 * stakes) {
-            cands.push(Candidate { slot: e, kind: Controller::Economic, competence: (competence(a, e) + 0.2).min(1.0), offer: buy(e), price });
+            cands.push(Candidate {
+                slot: e,
+                kind: Controller::Economic,
+                competence: (competence(a, e) + 0.2).min(1.0),
+                offer: buy(e),
+                price,
+            });
         }
     }
-    if let Some(c) = best(a, |i| a.role[i] == role::CLAN, |i| clan_count[a.clan[i] as usize] as f64) {
+    if let Some(c) = best(
+        a,
+        |i| a.role[i] == role::CLAN,
+        |i| clan_count[a.clan[i] as usize] as f64,
+    ) {
         let share = clan_count[a.clan[c] as usize] as f64 / residents.max(1) as f64;
         if chance(&mut rng, (1.5 * g.clan_strength * share).min(1.0)) {
-            cands.push(Candidate { slot: c, kind: Controller::Clan, competence: competence(a, c), offer: buy(c), price });
+            cands.push(Candidate {
+                slot: c,
+                kind: Controller::Clan,
+                competence: competence(a, c),
+                offer: buy(c),
+                price,
+            });
         }
     }
     if v.bully_power > 0.15 {
         if let Some(b) = best(a, |i| a.role[i] == role::BULLY, |i| a.wealth[i] as f64) {
             if chance(&mut rng, (2.0 * v.bully_power as f64).min(1.0)) {
-                cands.push(Candidate { slot: b, kind: Controller::Bully, competence: 0.3 * competence(a, b), offer: buy(b), price });
+                cands.push(Candidate {
+                    slot: b,
+                    kind: Controller::Bully,
+                    competence: 0.3 * competence(a, b),
+                    offer: buy(b),
+                    price,
+                });
             }
         }
     }
@@ -172,9 +200,17 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     order.sort_by(|&x, &y| votes[y].cmp(&votes[x]).then(x.cmp(&y)));
     let win = cands[order[0]];
     let second = order.get(1).map(|&k| votes[k]).unwrap_or(0);
-    let margin = if voters > 0 { (votes[order[0]] - second) as f64 / voters as f64 } else { 0.0 };
+    let margin = if voters > 0 {
+        (votes[order[0]] - second) as f64 / voters as f64
+    } else {
+        0.0
+    };
     v.stats.voters = voters;
-    v.turnout = if eligible > 0 { voters as f32 / eligible as f32 } else { 0.0 };
+    v.turnout = if eligible > 0 {
+        voters as f32 / eligible as f32
+    } else {
+        0.0
+    };
     v.committee.director = win.slot as u32;
     v.committee.controller = win.kind;
     v.committee.contested = cands.len() > 1 && margin < g.contested_margin;

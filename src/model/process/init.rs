@@ -87,7 +87,11 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
     let shares = clan_shares(sc);
     let mut slot = 0usize;
     for (c, s) in shares.iter().enumerate() {
-        let count = if c + 1 == shares.len() { n - slot } else { ((s * n as f64).round() as usize).min(n - slot) };
+        let count = if c + 1 == shares.len() {
+            n - slot
+        } else {
+            ((s * n as f64).round() as usize).min(n - slot)
+        };
         for _ in 0..count {
             a.clan[slot] = c as u8;
             slot += 1;
@@ -118,8 +122,16 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         a.trust_branch[i] = (vals.trust_branch + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
         a.trust_gov[i] = (vals.trust_government + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
         let working = (16..=50).contains(&years);
-        let pm = if working { (p.initial_migrant_share / 0.6).min(0.95) } else { 0.0 };
-        a.residence[i] = if chance(&mut rng, pm) { residence::MIGRANT } else { residence::RESIDENT };
+        let pm = if working {
+            (p.initial_migrant_share / 0.6).min(0.95)
+        } else {
+            0.0
+        };
+        a.residence[i] = if chance(&mut rng, pm) {
+            residence::MIGRANT
+        } else {
+            residence::RESIDENT
+        };
         if a.residence[i] == residence::MIGRANT {
             a.away[i] = rng.random_range(0..60);
         }
@@ -204,10 +216,22 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         turnout: 0.6,
         leak: 0.0,
         supervision: sc.paths.self_government.supervision as f32,
-        stats: VillageStats { migrants: migrants as u32, residents: residents as u32, registered: n as u32, ..Default::default() },
+        stats: VillageStats {
+            migrants: migrants as u32,
+            residents: residents as u32,
+            registered: n as u32,
+            ..Default::default()
+        },
     };
     let mut scratch = Scratch::default();
-    super::party::refresh_roles(sc, sc.paths.legal.intensity.at(start), &mut rng, &mut village, a, &mut scratch);
+    super::party::refresh_roles(
+        sc,
+        sc.paths.legal.intensity.at(start),
+        &mut rng,
+        &mut village,
+        a,
+        &mut scratch,
+    );
     super::party::update_branch(sc, &mut village, a);
     village.committee.director = village.branch.secretary;
     village
@@ -218,6 +242,10 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
 pub fn fill_new_slots(seed: u64, step: u32, v: &mut Village, a: &mut AgentsMut, from: usize) {
     let mut rng = stream(seed, v.id, step, Phase::Init);
     for i in from..a.len() {
-        a.clan[i] = if from == 0 { 0 } else { a.clan[rng.random_range(0..from)] };
+        a.clan[i] = if from == 0 {
+            0
+        } else {
+            a.clan[rng.random_range(0..from)]
+        };
     }
 }

@@ -46,7 +46,10 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             let share = if ties == 0 {
                 0.5
             } else {
-                (0..ties).filter(|&k| a.residence[net.tie(i, k)] == residence::RESIDENT).count() as f64 / ties as f64
+                (0..ties)
+                    .filter(|&k| a.residence[net.tie(i, k)] == residence::RESIDENT)
+                    .count() as f64
+                    / ties as f64
             };
             let lin = leave_const
                 + m.age_effect * (years - 25.0).max(0.0) / 10.0

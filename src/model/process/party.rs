@@ -104,8 +104,16 @@ pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
     let target = g.members_target / 100.0 * residents.max(1) as f64;
     let effective = n as f64 - 0.5 * old as f64;
     let saturation = (effective / target).min(1.0);
-    let edu_f = if n > 0 { 0.6 + 0.4 * edu as f64 / (4.0 * n as f64) } else { 0.0 };
-    let sec_f = if v.branch.secretary != NONE { 0.4 + 0.6 * v.branch.competence as f64 } else { 0.3 };
+    let edu_f = if n > 0 {
+        0.6 + 0.4 * edu as f64 / (4.0 * n as f64)
+    } else {
+        0.0
+    };
+    let sec_f = if v.branch.secretary != NONE {
+        0.4 + 0.6 * v.branch.competence as f64
+    } else {
+        0.3
+    };
     v.branch.capacity = (saturation * edu_f * sec_f).clamp(0.0, 1.0) as f32;
     if residents > 0 {
         let mean = (trust / residents as f64) as f32;
@@ -114,7 +122,14 @@ pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
 }
 
 /// Refresh the elite roles of a village (yearly, and at initialisation).
-pub fn refresh_roles(sc: &Scenario, legal: f64, rng: &mut Stream, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
+pub fn refresh_roles(
+    sc: &Scenario,
+    legal: f64,
+    rng: &mut Stream,
+    v: &mut Village,
+    a: &mut AgentsMut,
+    scratch: &mut Scratch,
+) {
     let g = &sc.governance;
     let mut clan_count = [0u32; 256];
     scratch.val.clear();
@@ -138,7 +153,11 @@ pub fn refresh_roles(sc: &Scenario, legal: f64, rng: &mut Stream, v: &mut Villag
         let threshold = *kth;
         let mut placed = 0;
         for i in 0..a.len() {
-            if placed < k && a.residence[i] == residence::RESIDENT && a.role[i] == role::ORDINARY && a.wealth[i] >= threshold {
+            if placed < k
+                && a.residence[i] == residence::RESIDENT
+                && a.role[i] == role::ORDINARY
+                && a.wealth[i] >= threshold
+            {
                 a.role[i] = role::ECONOMIC;
                 placed += 1;
             }

@@ -47,7 +47,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     }
     v.stats.eligible = eligible;
     v.stats.contributors = contributors;
-    v.cooperation = if eligible > 0 { contributors as f32 / eligible as f32 } else { 0.0 };
+    v.cooperation = if eligible > 0 {
+        contributors as f32 / eligible as f32
+    } else {
+        0.0
+    };
 
     let spend = ctx.services * sp.cost / 12.0;
     v.stats.spend_services = spend;
@@ -65,7 +69,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         if a.residence[i] != residence::RESIDENT {
             continue;
         }
-        let p_need = if a.age[i] >= elderly { sp.need_elderly } else { sp.need_sick };
+        let p_need = if a.age[i] >= elderly {
+            sp.need_elderly
+        } else {
+            sp.need_sick
+        };
         if !chance(&mut rng, p_need) {
             continue;
         }
@@ -78,7 +86,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let mut helper = None;
         for _ in 0..HELPER_TRIES {
             // The platform searches the whole village; informal help searches one's ties.
-            let j = if platform { rng.random_range(0..n) } else { net.random_tie(i, &mut rng) };
+            let j = if platform {
+                rng.random_range(0..n)
+            } else {
+                net.random_tie(i, &mut rng)
+            };
             if j != i
                 && a.residence[j] == residence::RESIDENT
                 && a.age[j] < elderly
