@@ -12,20 +12,20 @@ pub enum Error {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// The output folder cannot be created.
-    #[error("cannot create the output folder {}: {source}", path.display())]
+    #[error("cannot create the output folder {}: {reason}", path.display())]
     CreateDir {
         /// The folder.
         path: PathBuf,
         /// The operating system's reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// An output file cannot be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {reason}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// The operating system's reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The output folder holds results of a different run.
     #[error(

@@ -34,19 +34,41 @@ pub fn fingerprint(sc: &Scenario) -> String {
 
 /// Check that `dir` may receive this run's results, without changing anything.
 pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
-    if force || !dir.exists() {
+    if !dir.exists() {
+        // The folder will be created after the run: make sure that can work before running.
+        let mut ancestor = dir.parent();
+        while let Some(p) = ancestor {
+            if p.as_os_str().is_empty() || p.exists() {
+                break;
+            }
+            ancestor = p.parent();
+        }
+        if let Some(p) = ancestor.filter(|p| !p.as_os_str().is_empty()) {
+            if !p.is_dir() {
+                return Err(Error::CreateDir {
+                    path: dir.to_path_buf(),
+                    reason: std::io::Error::new(
+                        std::io::ErrorKind::NotADirectory,
+                        format!("{} is a file, not a folder", p.display()),
+                    ),
+                });
+            }
+        }
         return Ok(());
     }
     if !dir.is_dir() {
         return Err(Error::CreateDir {
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file with that name exists"),
+            reason: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file with that name exists"),
         });
+    }
+    if force {
+        return Ok(());
     }
     let entries: Vec<_> = fs::read_dir(dir)
         .map_err(|e| Error::CreateDir {
             path: dir.to_path_buf(),
-            source: e,
+            reason: e,
         })?
         .filter_map(|e| e.ok())
         .collect();
@@ -69,7 +91,12 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
         }),
         None => Err(Error::OutputExists {
             path: dir.to_path_buf(),
-            what: format!("{} files that are not ruralgov results", entries.len()),
+            what: format!(
+                "{} {} that {} not ruralgov results",
+                entries.len(),
+                if entries.len() == 1 { "file" } else { "files" },
+                if entries.len() == 1 { "is" } else { "are" }
+            ),
         }),
     }
 }
@@ -90,7 +117,7 @@ fn write_atomic(dir: &Path, name: &str, body: impl FnOnce(&mut dyn Write) -> std
         Ok(()) => Ok(path),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            Err(Error::Write { path, source: e })
+            Err(Error::Write { path, reason: e })
         }
     }
 }
@@ -149,7 +176,7 @@ pub fn peak_memory_bytes() -> u64 {
 pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).map_err(|e| Error::CreateDir {
         path: dir.to_path_buf(),
-        source: e,
+        reason: e,
     })?;
     // A previous manifest goes first, so a crash mid-way never leaves old and new files
     // looking like one complete run.
@@ -157,7 +184,7 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     if old_manifest.exists() {
         fs::remove_file(&old_manifest).map_err(|e| Error::Write {
             path: old_manifest.clone(),
-            source: e,
+            reason: e,
         })?;
     }
     let mut written = vec![write_atomic(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?];
@@ -173,7 +200,7 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     } else if villages_path.exists() {
         fs::remove_file(&villages_path).map_err(|e| Error::Write {
             path: villages_path,
-            source: e,
+            reason: e,
         })?;
     }
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")

@@ -52,7 +52,7 @@ pub struct Origin {
 /// Its `Display` is a single paragraph naming the file, line and key (those
 /// that are known) followed by a message that names the value and what was
 /// expected, e.g.
-/// `scenarios/x.toml, line 12: key "migration.base_hazard": invalid type: string "high", expected a number`.
+/// `scenarios/x.toml, line 12: key "migration.leave_base": invalid type: string "high", expected a number`.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct ScenarioError {
     /// Display path of the file the problem is in, `"--set"` for a
@@ -129,7 +129,7 @@ impl Validator {
     }
 
     /// Record a problem at dotted key path `key` (e.g.
-    /// `"migration.base_hazard"`). The message should name the offending
+    /// `"migration.leave_base"`). The message should name the offending
     /// value and what is expected.
     pub fn error(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.errors.push((key.into(), message.into()));
@@ -689,7 +689,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 // --set
 
 fn parse_set(set: &str, schema: &Schema) -> Result<Layer, ScenarioError> {
-    let example = "for example --set migration.base_hazard=0.02";
+    let example = "for example --set region.villages=50";
     let Some((key, raw)) = set.split_once('=') else {
         return Err(ScenarioError::new(
             Some(SET_FILE.to_string()),

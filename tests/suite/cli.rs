@@ -8,47 +8,93 @@ use ruralgov::scenario::Scenario;
 use crate::util::{arg, bundled_scenarios, names_in, root, ruralgov, scenario, tiny, write, Csv};
 
 fn load(path: &std::path::Path) -> Scenario {
-    Scenario::load(path, &[]).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display())).value
+    Scenario::load(path, &[])
+        .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
+        .value
 }
 
 #[test]
 fn run_tiny_quiet_writes_metrics_villages_and_manifest_and_prints_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = ruralgov(&["run", "scenarios/tiny.toml", "--out", &arg(&out), "--quiet", "--threads", "2"]);
+    let o = ruralgov(&[
+        "run",
+        "scenarios/tiny.toml",
+        "--out",
+        &arg(&out),
+        "--quiet",
+        "--threads",
+        "2",
+    ]);
     o.assert_success();
     assert!(o.stdout.is_empty(), "--quiet printed on stdout\n{o}");
     assert!(o.stderr.is_empty(), "--quiet printed on stderr\n{o}");
 
     let files = names_in(&out);
-    assert_eq!(files, vec!["manifest.json", "metrics.csv", "villages.csv"], "unexpected files (partial files left?)");
-    assert!(!files.iter().any(|f| f.ends_with(".partial")), "partial files remain: {files:?}");
+    assert_eq!(
+        files,
+        vec!["manifest.json", "metrics.csv", "villages.csv"],
+        "unexpected files (partial files left?)"
+    );
+    assert!(
+        !files.iter().any(|f| f.ends_with(".partial")),
+        "partial files remain: {files:?}"
+    );
 
     let sc = load(&tiny());
     let months = sc.steps() as usize;
-    assert_eq!((sc.run.start_year, sc.run.end_year, months), (2004, 2010, 72), "tiny.toml changed its time span");
+    assert_eq!(
+        (sc.run.start_year, sc.run.end_year, months),
+        (2004, 2010, 72),
+        "tiny.toml changed its time span"
+    );
 
     // metrics.csv: one row per month, in order.
     let text = fs::read_to_string(out.join("metrics.csv")).unwrap();
-    assert!(text.starts_with("step,year,month,"), "metrics.csv header: {}", text.lines().next().unwrap_or(""));
+    assert!(
+        text.starts_with("step,year,month,"),
+        "metrics.csv header: {}",
+        text.lines().next().unwrap_or("")
+    );
     let m = Csv::read(&out.join("metrics.csv"));
     assert_eq!(m.rows.len(), months, "metrics.csv should have one row per month");
-    let expected_header: Vec<String> =
-        ["step", "year", "month"].into_iter().chain(Metrics::COLUMNS.iter().map(|(n, _)| *n)).map(String::from).collect();
-    assert_eq!(m.header, expected_header, "metrics.csv columns differ from Metrics::COLUMNS");
+    let expected_header: Vec<String> = ["step", "year", "month"]
+        .into_iter()
+        .chain(Metrics::COLUMNS.iter().map(|(n, _)| *n))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        m.header, expected_header,
+        "metrics.csv columns differ from Metrics::COLUMNS"
+    );
     for (i, row) in m.rows.iter().enumerate() {
-        let want = [(i + 1).to_string(), (2004 + i / 12).to_string(), (i % 12 + 1).to_string()];
+        let want = [
+            (i + 1).to_string(),
+            (2004 + i / 12).to_string(),
+            (i % 12 + 1).to_string(),
+        ];
         assert_eq!(row[..3], want, "metrics.csv row {}", i + 1);
     }
 
     // villages.csv: one row per village per year.
     let v = Csv::read(&out.join("villages.csv"));
     let years: Vec<i32> = (sc.run.start_year..sc.run.end_year).collect();
-    assert_eq!(v.rows.len(), sc.region.villages as usize * years.len(), "villages.csv should have one row per village per year");
+    assert_eq!(
+        v.rows.len(),
+        sc.region.villages as usize * years.len(),
+        "villages.csv should have one row per village per year"
+    );
     let (yc, vc) = (v.col("year"), v.col("village"));
-    let mut seen: Vec<(i32, u32)> = v.rows.iter().map(|r| (r[yc].parse().unwrap(), r[vc].parse().unwrap())).collect();
+    let mut seen: Vec<(i32, u32)> = v
+        .rows
+        .iter()
+        .map(|r| (r[yc].parse().unwrap(), r[vc].parse().unwrap()))
+        .collect();
     seen.sort();
-    let want: Vec<(i32, u32)> = years.iter().flat_map(|&y| (0..sc.region.villages).map(move |id| (y, id))).collect();
+    let want: Vec<(i32, u32)> = years
+        .iter()
+        .flat_map(|&y| (0..sc.region.villages).map(move |id| (y, id)))
+        .collect();
     assert_eq!(seen, want, "villages.csv should hold each (year, village) exactly once");
 
     // manifest.json
@@ -64,20 +110,39 @@ fn run_tiny_quiet_writes_metrics_villages_and_manifest_and_prints_nothing() {
         "peak_memory_bytes",
         "scenario",
     ] {
-        assert!(manifest.get(key).is_some(), "manifest.json has no {key:?}: {manifest:#}");
+        assert!(
+            manifest.get(key).is_some(),
+            "manifest.json has no {key:?}: {manifest:#}"
+        );
     }
     assert_eq!(manifest["seed"], sc.run.seed);
     assert_eq!(manifest["threads"], 2);
     assert_eq!(manifest["ruralgov_version"], env!("CARGO_PKG_VERSION"));
-    assert!(manifest["git_commit"].as_str().is_some_and(|s| !s.is_empty()), "git_commit: {}", manifest["git_commit"]);
+    assert!(
+        manifest["git_commit"].as_str().is_some_and(|s| !s.is_empty()),
+        "git_commit: {}",
+        manifest["git_commit"]
+    );
     assert!(
         manifest["dependencies"].as_object().is_some_and(|d| !d.is_empty()),
         "dependencies: {}",
         manifest["dependencies"]
     );
-    assert!(manifest["wall_seconds"].as_f64().is_some_and(|s| s >= 0.0), "wall_seconds: {}", manifest["wall_seconds"]);
-    assert!(manifest["peak_memory_bytes"].as_u64().is_some(), "peak_memory_bytes: {}", manifest["peak_memory_bytes"]);
-    assert_eq!(manifest["scenario"]["name"], "tiny", "manifest scenario: {}", manifest["scenario"]);
+    assert!(
+        manifest["wall_seconds"].as_f64().is_some_and(|s| s >= 0.0),
+        "wall_seconds: {}",
+        manifest["wall_seconds"]
+    );
+    assert!(
+        manifest["peak_memory_bytes"].as_u64().is_some(),
+        "peak_memory_bytes: {}",
+        manifest["peak_memory_bytes"]
+    );
+    assert_eq!(
+        manifest["scenario"]["name"], "tiny",
+        "manifest scenario: {}",
+        manifest["scenario"]
+    );
 }
 
 #[test]
@@ -86,7 +151,10 @@ fn validate_accepts_every_bundled_scenario_silently() {
     args.extend(bundled_scenarios().iter().map(|p| arg(p)));
     let o = ruralgov(&args);
     o.assert_success();
-    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "validate should print nothing on success\n{o}");
+    assert!(
+        o.stdout.is_empty() && o.stderr.is_empty(),
+        "validate should print nothing on success\n{o}"
+    );
 }
 
 #[test]
@@ -99,7 +167,11 @@ fn show_output_loads_again_to_the_same_text_and_keeps_legal_keyframes() {
     let copy = write(dir.path(), "resolved.toml", &shown);
     let again = ruralgov(&["show".to_string(), arg(&copy)]);
     again.assert_success();
-    assert!(again.stdout == shown, "show of the shown scenario differs\n--- first ---\n{shown}\n--- second ---\n{}", again.stdout);
+    assert!(
+        again.stdout == shown,
+        "show of the shown scenario differs\n--- first ---\n{shown}\n--- second ---\n{}",
+        again.stdout
+    );
 
     // The keyframes written in legal.toml appear in the resolved scenario.
     let file: toml::Table = fs::read_to_string(scenario("legal")).unwrap().parse().unwrap();
@@ -117,27 +189,46 @@ fn show_output_loads_again_to_the_same_text_and_keeps_legal_keyframes() {
             })
             .collect()
     };
-    assert_eq!(as_pairs(got), as_pairs(written), "show lost the legal intensity keyframes:\n{shown}");
+    assert_eq!(
+        as_pairs(got),
+        as_pairs(written),
+        "show lost the legal intensity keyframes:\n{shown}"
+    );
 }
 
 #[test]
 fn show_applies_set_override() {
     let o = ruralgov(&["show", "scenarios/tiny.toml", "--set", "region.villages=7"]);
     o.assert_success();
-    assert!(o.stdout.lines().any(|l| l.trim() == "villages = 7"), "no `villages = 7` line\n{o}");
+    assert!(
+        o.stdout.lines().any(|l| l.trim() == "villages = 7"),
+        "no `villages = 7` line\n{o}"
+    );
     let resolved: toml::Table = o.stdout.parse().expect("show prints valid TOML");
-    assert_eq!(resolved["region"]["villages"].as_integer(), Some(7), "region.villages in\n{o}");
+    assert_eq!(
+        resolved["region"]["villages"].as_integer(),
+        Some(7),
+        "region.villages in\n{o}"
+    );
 }
 
 #[test]
 fn diff_baseline_legal_lists_changed_keys_only() {
     let o = ruralgov(&["diff", "scenarios/baseline.toml", "scenarios/legal.toml"]);
     o.assert_success();
-    let keys: Vec<&str> = o.stdout.lines().filter_map(|l| l.split(':').next()).map(str::trim).collect();
+    let keys: Vec<&str> = o
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
     for k in ["paths.legal.intensity", "name"] {
         assert!(keys.contains(&k), "diff does not list {k}\n{o}");
     }
-    assert!(!keys.contains(&"region.villages"), "diff lists region.villages, which is the same in both\n{o}");
+    assert!(
+        !keys.contains(&"region.villages"),
+        "diff lists region.villages, which is the same in both\n{o}"
+    );
 }
 
 #[test]
@@ -145,7 +236,10 @@ fn help_mentions_examples() {
     let o = ruralgov(&["--help"]);
     o.assert_success();
     assert!(o.stdout.contains("Examples:"), "--help has no examples\n{o}");
-    assert!(o.stdout.contains("ruralgov run scenarios/"), "--help has no run example\n{o}");
+    assert!(
+        o.stdout.contains("ruralgov run scenarios/"),
+        "--help has no run example\n{o}"
+    );
     let o = ruralgov(&["run", "--help"]);
     o.assert_success();
     assert!(o.stdout.contains("Examples:"), "run --help has no examples\n{o}");
@@ -157,9 +251,16 @@ fn run_without_scenario_exits_2_naming_the_missing_argument() {
     let o = crate::util::ruralgov_in(dir.path(), &["run"]);
     assert_eq!(o.code, Some(2), "{o}");
     assert!(o.stdout.is_empty(), "{o}");
-    assert!(o.stderr.contains("SCENARIO") || o.stderr.contains("scenario"), "should name the missing argument\n{o}");
+    assert!(
+        o.stderr.contains("SCENARIO") || o.stderr.contains("scenario"),
+        "should name the missing argument\n{o}"
+    );
     assert!(!o.stderr.contains("panicked"), "{o}");
-    assert!(names_in(dir.path()).is_empty(), "run without arguments wrote {:?}", names_in(dir.path()));
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "run without arguments wrote {:?}",
+        names_in(dir.path())
+    );
 }
 
 #[test]

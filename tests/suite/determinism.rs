@@ -19,8 +19,16 @@ fn cli_results_are_byte_identical_for_1_2_4_and_7_threads() {
     }
     let (_, m1, v1) = &results[0];
     for (threads, m, v) in &results[1..] {
-        assert!(m == m1, "metrics.csv with {threads} threads differs from 1 thread (first difference at line {})", first_diff_line(m1, m));
-        assert!(v == v1, "villages.csv with {threads} threads differs from 1 thread (first difference at line {})", first_diff_line(v1, v));
+        assert!(
+            m == m1,
+            "metrics.csv with {threads} threads differs from 1 thread (first difference at line {})",
+            first_diff_line(m1, m)
+        );
+        assert!(
+            v == v1,
+            "villages.csv with {threads} threads differs from 1 thread (first difference at line {})",
+            first_diff_line(v1, v)
+        );
     }
 }
 
@@ -29,7 +37,10 @@ fn same_seed_gives_identical_files_and_different_seed_gives_different_metrics() 
     let dir = tempfile::tempdir().unwrap();
     let read = |name: &str| {
         let out = dir.path().join(name);
-        (fs::read(out.join("metrics.csv")).unwrap(), fs::read(out.join("villages.csv")).unwrap())
+        (
+            fs::read(out.join("metrics.csv")).unwrap(),
+            fs::read(out.join("villages.csv")).unwrap(),
+        )
     };
     run_tiny(&dir.path().join("a"), &["--seed", "3"]);
     run_tiny(&dir.path().join("b"), &["--seed", "3"]);
@@ -37,9 +48,20 @@ fn same_seed_gives_identical_files_and_different_seed_gives_different_metrics() 
     let (ma, va) = read("a");
     let (mb, vb) = read("b");
     let (mc, _) = read("c");
-    assert!(ma == mb, "metrics.csv differs between two runs with seed 3 (line {})", first_diff_line(&ma, &mb));
-    assert!(va == vb, "villages.csv differs between two runs with seed 3 (line {})", first_diff_line(&va, &vb));
-    assert!(ma != mc, "metrics.csv is the same for seeds 3 and 4: the seed is ignored");
+    assert!(
+        ma == mb,
+        "metrics.csv differs between two runs with seed 3 (line {})",
+        first_diff_line(&ma, &mb)
+    );
+    assert!(
+        va == vb,
+        "villages.csv differs between two runs with seed 3 (line {})",
+        first_diff_line(&va, &vb)
+    );
+    assert!(
+        ma != mc,
+        "metrics.csv is the same for seeds 3 and 4: the seed is ignored"
+    );
 }
 
 #[test]
@@ -49,14 +71,25 @@ fn library_run_does_not_depend_on_thread_count() {
     let three = ruralgov::sim::run(&sc, 3, |_, _| {}).expect("run with 3 threads");
     assert_eq!(one.metrics.len(), sc.steps() as usize);
     for (a, b) in one.metrics.iter().zip(&three.metrics) {
-        assert!(a == b, "metrics of step {} differ between 1 and 3 threads:\n{a:?}\n{b:?}", a.step);
+        assert!(
+            a == b,
+            "metrics of step {} differ between 1 and 3 threads:\n{a:?}\n{b:?}",
+            a.step
+        );
     }
-    assert!(one.villages == three.villages, "village rows differ between 1 and 3 threads");
+    assert!(
+        one.villages == three.villages,
+        "village rows differ between 1 and 3 threads"
+    );
     assert_eq!(one.initial_registered, three.initial_registered);
 }
 
 /// 1-based line of the first difference between two texts.
 fn first_diff_line(a: &[u8], b: &[u8]) -> usize {
     let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-    a.lines().zip(b.lines()).position(|(x, y)| x != y).map(|i| i + 1).unwrap_or_else(|| a.lines().count().min(b.lines().count()) + 1)
+    a.lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .map(|i| i + 1)
+        .unwrap_or_else(|| a.lines().count().min(b.lines().count()) + 1)
 }

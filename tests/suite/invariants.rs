@@ -7,10 +7,18 @@ use ruralgov::scenario::Scenario;
 use crate::util::tiny;
 
 const PATHS: [&str; 4] = ["legal", "services", "culture", "self_government"];
-const SPEND: [&str; 5] = ["spend_legal", "spend_services", "spend_culture", "spend_self_government", "spend_total"];
+const SPEND: [&str; 5] = [
+    "spend_legal",
+    "spend_services",
+    "spend_culture",
+    "spend_self_government",
+    "spend_total",
+];
 
 fn load_tiny(sets: &[String]) -> Scenario {
-    Scenario::load(&tiny(), sets).unwrap_or_else(|e| panic!("cannot load tiny with {sets:?}: {e}")).value
+    Scenario::load(&tiny(), sets)
+        .unwrap_or_else(|e| panic!("cannot load tiny with {sets:?}: {e}"))
+        .value
 }
 
 /// Step a world built from `sc` through every month, calling `check(world, metrics)` after each.
@@ -47,12 +55,17 @@ fn share_columns() -> Vec<&'static str> {
     ];
     let names: Vec<&'static str> = Metrics::COLUMNS.iter().map(|(n, _)| *n).collect();
     for n in NAMED {
-        assert!(names.contains(&n), "Metrics has no column {n:?}; update this test if it was renamed");
+        assert!(
+            names.contains(&n),
+            "Metrics has no column {n:?}; update this test if it was renamed"
+        );
     }
     let mut out: Vec<&'static str> = names
         .iter()
         .copied()
-        .filter(|n| n.starts_with("share_") || n.starts_with("control_") || n.starts_with("trust_") || NAMED.contains(n))
+        .filter(|n| {
+            n.starts_with("share_") || n.starts_with("control_") || n.starts_with("trust_") || NAMED.contains(n)
+        })
         .collect();
     out.dedup();
     out
@@ -71,8 +84,7 @@ fn village_population_accounting_holds_after_every_month() {
                 "step {step}, village {}: start_adults {} + coming_of_age {} - deaths {} != registered {}",
                 v.id, s.start_adults, s.coming_of_age, s.deaths, s.registered
             );
-            let children =
-                s.start_children as i64 + s.births as i64 - s.coming_of_age as i64 - s.child_deaths as i64;
+            let children = s.start_children as i64 + s.births as i64 - s.coming_of_age as i64 - s.child_deaths as i64;
             assert_eq!(
                 children, s.children as i64,
                 "step {step}, village {}: start_children {} + births {} - coming_of_age {} - child_deaths {} != children {}",
@@ -98,11 +110,25 @@ fn village_stocks_carry_over_from_one_month_to_the_next() {
     each_month(&sc, |world, _| {
         if let Some(prev) = &last {
             for (v, &(registered, children)) in world.villages.iter().zip(prev) {
-                assert_eq!(v.stats.start_adults, registered, "step {}, village {}: start_adults is not last month's registered", world.step, v.id);
-                assert_eq!(v.stats.start_children, children, "step {}, village {}: start_children is not last month's children", world.step, v.id);
+                assert_eq!(
+                    v.stats.start_adults, registered,
+                    "step {}, village {}: start_adults is not last month's registered",
+                    world.step, v.id
+                );
+                assert_eq!(
+                    v.stats.start_children, children,
+                    "step {}, village {}: start_children is not last month's children",
+                    world.step, v.id
+                );
             }
         }
-        last = Some(world.villages.iter().map(|v| (v.stats.registered, v.stats.children)).collect());
+        last = Some(
+            world
+                .villages
+                .iter()
+                .map(|v| (v.stats.registered, v.stats.children))
+                .collect(),
+        );
     });
 }
 
@@ -117,7 +143,12 @@ fn region_totals_match_village_sums() {
         assert_eq!(m.residents, sum(|s| s.residents), "step {}: residents", m.step);
         assert_eq!(m.migrants, sum(|s| s.migrants), "step {}: migrants", m.step);
         assert_eq!(m.children, sum(|s| s.children), "step {}: children", m.step);
-        assert_eq!(m.residents + m.migrants, m.registered, "step {}: residents + migrants", m.step);
+        assert_eq!(
+            m.residents + m.migrants,
+            m.registered,
+            "step {}: residents + migrants",
+            m.step
+        );
     });
 }
 
@@ -128,7 +159,13 @@ fn region_shares_stay_within_0_and_1() {
     each_month(&sc, |_, m| {
         for name in &columns {
             let x = m.get(name).expect("column exists");
-            assert!((0.0..=1.0).contains(&x), "step {} ({}-{:02}): {name} = {x} is outside [0,1]", m.step, m.year, m.month);
+            assert!(
+                (0.0..=1.0).contains(&x),
+                "step {} ({}-{:02}): {name} = {x} is outside [0,1]",
+                m.step,
+                m.year,
+                m.month
+            );
         }
     });
 }
@@ -142,7 +179,13 @@ fn zero_path_intensity_spends_exactly_nothing() {
     for m in &out.metrics {
         for name in SPEND {
             let x = m.get(name).expect("spend column exists");
-            assert!(x == 0.0, "step {} ({}-{:02}): {name} = {x} with every path intensity at 0", m.step, m.year, m.month);
+            assert!(
+                x == 0.0,
+                "step {} ({}-{:02}): {name} = {x} with every path intensity at 0",
+                m.step,
+                m.year,
+                m.month
+            );
         }
     }
 }
@@ -162,8 +205,15 @@ fn tiny_with_paths_at_half_intensity_spends_on_every_path() {
     }
     let out = ruralgov::sim::run(&sc, 2, |_, _| {}).expect("run tiny");
     for name in SPEND {
-        let total: f64 = out.metrics.iter().map(|m| m.get(name).expect("spend column exists")).sum();
-        assert!(total > 0.0, "{name} sums to {total} over the run although every path is at intensity 0.5");
+        let total: f64 = out
+            .metrics
+            .iter()
+            .map(|m| m.get(name).expect("spend column exists"))
+            .sum();
+        assert!(
+            total > 0.0,
+            "{name} sums to {total} over the run although every path is at intensity 0.5"
+        );
     }
     for m in &out.metrics {
         for name in SPEND {
@@ -171,6 +221,11 @@ fn tiny_with_paths_at_half_intensity_spends_on_every_path() {
             assert!(x.is_finite() && x >= 0.0, "step {}: {name} = {x}", m.step);
         }
         let parts = m.spend_legal + m.spend_services + m.spend_culture + m.spend_self_government;
-        assert!((m.spend_total - parts).abs() <= 1e-9 * parts.abs().max(1.0), "step {}: spend_total {} != sum of parts {parts}", m.step, m.spend_total);
+        assert!(
+            (m.spend_total - parts).abs() <= 1e-9 * parts.abs().max(1.0),
+            "step {}: spend_total {} != sum of parts {parts}",
+            m.step,
+            m.spend_total
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::util::{arg, assert_clean_error, names_in, ruralgov, run_tiny, snapshot, tiny, write};
+use crate::util::{arg, assert_clean_error, names_in, run_tiny, ruralgov, snapshot, tiny, write};
 
 fn run_tiny_args(out: &std::path::Path, extra: &[&str]) -> Vec<String> {
     let mut args = vec!["run".into(), arg(&tiny()), "--out".into(), arg(out), "--quiet".into()];
@@ -17,16 +17,28 @@ fn different_run_into_results_folder_is_refused_and_leaves_results_byte_identica
     let out = dir.path().join("out");
     run_tiny(&out, &["--seed", "11"]);
     let before = snapshot(&out);
-    assert!(before.len() >= 3, "the first run wrote {:?}", before.keys().collect::<Vec<_>>());
+    assert!(
+        before.len() >= 3,
+        "the first run wrote {:?}",
+        before.keys().collect::<Vec<_>>()
+    );
 
     let o = ruralgov(&run_tiny_args(&out, &["--seed", "12"]));
     assert_clean_error(&o, &["--force", &arg(&out)]);
-    assert!(snapshot(&out) == before, "the refused run changed {}: now {:?}", out.display(), names_in(&out));
+    assert!(
+        snapshot(&out) == before,
+        "the refused run changed {}: now {:?}",
+        out.display(),
+        names_in(&out)
+    );
 
     run_tiny(&out, &["--seed", "12", "--force"]);
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["seed"], 12, "--force should replace the results with the new run's");
+    assert_eq!(
+        manifest["seed"], 12,
+        "--force should replace the results with the new run's"
+    );
     assert_ne!(
         fs::read(out.join("metrics.csv")).unwrap(),
         before[&std::path::PathBuf::from("metrics.csv")].clone().unwrap(),
@@ -42,8 +54,14 @@ fn rerunning_identical_command_into_same_folder_succeeds_with_same_results() {
     let first_metrics = fs::read(out.join("metrics.csv")).unwrap();
     let first_villages = fs::read(out.join("villages.csv")).unwrap();
     run_tiny(&out, &["--seed", "5"]);
-    assert!(fs::read(out.join("metrics.csv")).unwrap() == first_metrics, "metrics.csv differs on the re-run");
-    assert!(fs::read(out.join("villages.csv")).unwrap() == first_villages, "villages.csv differs on the re-run");
+    assert!(
+        fs::read(out.join("metrics.csv")).unwrap() == first_metrics,
+        "metrics.csv differs on the re-run"
+    );
+    assert!(
+        fs::read(out.join("villages.csv")).unwrap() == first_villages,
+        "villages.csv differs on the re-run"
+    );
     assert_eq!(names_in(&out), vec!["manifest.json", "metrics.csv", "villages.csv"]);
 }
 
@@ -59,7 +77,12 @@ fn folder_with_unrelated_files_is_refused_without_force_and_left_untouched() {
 
     let o = ruralgov(&run_tiny_args(&out, &[]));
     assert_clean_error(&o, &["--force", &arg(&out)]);
-    assert!(snapshot(&out) == before, "the refused run changed {}: now {:?}", out.display(), names_in(&out));
+    assert!(
+        snapshot(&out) == before,
+        "the refused run changed {}: now {:?}",
+        out.display(),
+        names_in(&out)
+    );
 }
 
 /// An empty folder (made by the user beforehand) is fine to write into.

@@ -33,7 +33,11 @@ pub fn bundled_scenarios() -> Vec<PathBuf> {
         .filter(|p| p.extension() == Some(OsStr::new("toml")))
         .collect();
     all.sort();
-    assert!(!all.is_empty(), "no scenarios found in {}", root().join("scenarios").display());
+    assert!(
+        !all.is_empty(),
+        "no scenarios found in {}",
+        root().join("scenarios").display()
+    );
     all
 }
 
@@ -77,7 +81,10 @@ pub fn ruralgov<S: AsRef<OsStr>>(args: &[S]) -> Output {
 /// Run `ruralgov` with `args` in the working directory `cwd`.
 pub fn ruralgov_in<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.current_dir(cwd).args(args).env_remove("RUST_BACKTRACE").env_remove("RUST_LIB_BACKTRACE");
+    cmd.current_dir(cwd)
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
     let command = std::iter::once("ruralgov".to_string())
         .chain(args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
@@ -147,7 +154,9 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
 /// Names of the entries directly in `dir` (empty if it does not exist).
 pub fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = match fs::read_dir(dir) {
-        Ok(entries) => entries.map(|e| e.expect("read folder entry").file_name().to_string_lossy().into_owned()).collect(),
+        Ok(entries) => entries
+            .map(|e| e.expect("read folder entry").file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     };
     names.sort();
@@ -164,7 +173,10 @@ pub fn assert_clean_error(o: &Output, fragments: &[&str]) -> String {
     let err = o.stderr.trim();
     assert!(!err.is_empty(), "expected a message on stderr\n{o}");
     for bad in ["panicked", "RUST_BACKTRACE", "thread 'main'", "stack backtrace"] {
-        assert!(!o.stderr.contains(bad), "stderr contains {bad:?}: a panic is not an error message\n{o}");
+        assert!(
+            !o.stderr.contains(bad),
+            "stderr contains {bad:?}: a panic is not an error message\n{o}"
+        );
     }
     assert!(
         !err.lines().any(|l| l.trim().is_empty()),
@@ -182,15 +194,28 @@ pub fn assert_clean_error(o: &Output, fragments: &[&str]) -> String {
 #[track_caller]
 pub fn assert_no_new_files(dir: &Path, before: &BTreeMap<PathBuf, Option<Vec<u8>>>, out: &Path) {
     let left = names_in(out);
-    assert!(left.is_empty(), "the failed run left files in {}: {left:?}", out.display());
+    assert!(
+        left.is_empty(),
+        "the failed run left files in {}: {left:?}",
+        out.display()
+    );
     let rel_out = out.strip_prefix(dir).ok().map(Path::to_path_buf);
-    let after: BTreeMap<_, _> =
-        snapshot(dir).into_iter().filter(|(p, _)| rel_out.as_ref() != Some(p)).collect();
-    let before: BTreeMap<_, _> =
-        before.iter().filter(|(p, _)| rel_out.as_ref() != Some(*p)).map(|(p, c)| (p.clone(), c.clone())).collect();
+    let after: BTreeMap<_, _> = snapshot(dir)
+        .into_iter()
+        .filter(|(p, _)| rel_out.as_ref() != Some(p))
+        .collect();
+    let before: BTreeMap<_, _> = before
+        .iter()
+        .filter(|(p, _)| rel_out.as_ref() != Some(*p))
+        .map(|(p, c)| (p.clone(), c.clone()))
+        .collect();
     let added: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
     let removed: Vec<_> = before.keys().filter(|p| !after.contains_key(*p)).collect();
-    let changed: Vec<_> = after.iter().filter(|(p, c)| before.get(*p).is_some_and(|b| b != *c)).map(|(p, _)| p).collect();
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(p, c)| before.get(*p).is_some_and(|b| b != *c))
+        .map(|(p, _)| p)
+        .collect();
     assert!(
         added.is_empty() && removed.is_empty() && changed.is_empty(),
         "the failed run changed {}: added {added:?}, removed {removed:?}, changed {changed:?}",
@@ -211,19 +236,34 @@ impl Csv {
     pub fn read(path: &Path) -> Csv {
         let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let mut lines = text.lines();
-        let header: Vec<String> = lines.next().unwrap_or_default().split(',').map(str::to_string).collect();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_string)
+            .collect();
         let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
         for (i, r) in rows.iter().enumerate() {
-            assert_eq!(r.len(), header.len(), "{} row {} has {} fields, header has {}", path.display(), i + 1, r.len(), header.len());
+            assert_eq!(
+                r.len(),
+                header.len(),
+                "{} row {} has {} fields, header has {}",
+                path.display(),
+                i + 1,
+                r.len(),
+                header.len()
+            );
         }
         Csv { header, rows }
     }
 
     /// Index of a column.
     pub fn col(&self, name: &str) -> usize {
-        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
     }
-
 }
 
 /// Run `ruralgov <args> --out <dir>/out` in `dir` and check that it was refused cleanly (see
