@@ -219,13 +219,14 @@ fn run(
     if !quiet {
         let last = result.metrics.last();
         println!(
-            "{}: {} villages, {} registered adults at start, {} months in {:.2} s ({} threads)",
+            "{}: {} villages, {} registered adults at start, {} months in {:.2} s ({} thread{})",
             sc.name,
             sc.region.villages,
             result.initial_registered,
             sc.steps(),
             result.wall_seconds,
-            threads
+            threads,
+            if threads == 1 { "" } else { "s" }
         );
         if let Some(m) = last {
             println!(
