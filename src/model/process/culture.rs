@@ -66,3 +66,94 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
         deffuant(a.civic, i, j, eps, mu);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{mean, residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// Culture for `months` months at intensity `intensity` in a village with a capable branch:
+    /// (attendees, mean civic, mean market, spending, branch experiences) at the end.
+    fn culture_at(intensity: f64, months: u32) -> (u64, f64, f64, f64, i64) {
+        let mut w: World = world(400);
+        w.villages[0].branch.capacity = 0.6;
+        w.villages[0].formalism = 0.0;
+        let mut scratch = Scratch::default();
+        let mut exp = 0i64;
+        let stats = run_months(&mut w, 1..months + 1, |c, v, a| {
+            c.culture = intensity;
+            a.exp_branch.fill(0);
+            run(c, v, a, &mut scratch);
+            exp += a.exp_branch.iter().map(|&e| e as i64).sum::<i64>();
+        });
+        let (civic, market) = with_village(&mut w, 0, |_, a| {
+            let r = residents(a);
+            (mean(a.civic, &r), mean(a.market, &r))
+        });
+        (
+            total(&stats, |s| s.attendees),
+            civic,
+            market,
+            stats.iter().map(|s| s.spend_culture).sum(),
+            exp,
+        )
+    }
+
+    #[test]
+    fn intensity_raises_attendance_and_civic_and_lowers_market() {
+        let (n0, civic0, market0, _, _) = culture_at(0.0, 6);
+        let (n1, civic1, market1, _, _) = culture_at(1.0, 6);
+        assert!(n0 > 0, "base attendance without a programme");
+        assert!(n1 > 4 * n0, "attendance {n0} -> {n1}");
+        assert!(civic1 > civic0 + 0.003, "civic {civic0} -> {civic1}");
+        assert!(market1 < market0 - 0.001, "market {market0} -> {market1}");
+    }
+
+    #[test]
+    fn zero_intensity_spends_nothing_and_earns_the_branch_no_credit() {
+        let (_, _, _, spend0, exp0) = culture_at(0.0, 3);
+        assert_eq!(spend0, 0.0);
+        assert_eq!(exp0, 0);
+        let (_, _, _, spend1, exp1) = culture_at(1.0, 3);
+        let cost = crate::scenario::Scenario::default().paths.culture.cost;
+        assert!((spend1 - 3.0 * cost / 12.0).abs() < 1e-6, "spend {spend1}");
+        assert!(exp1 > 0, "programme attendance raises trust in the branch");
+    }
+
+    #[test]
+    fn attendees_are_residents_and_are_marked() {
+        let mut w = world(300);
+        w.villages[0].branch.capacity = 1.0;
+        w.villages[0].formalism = 0.0;
+        let mut scratch = Scratch::default();
+        run_months(&mut w, 1..2, |c, v, a| {
+            c.culture = 2.0;
+            for i in 0..a.len() {
+                a.part[i] = 0;
+            }
+            run(c, v, a, &mut scratch);
+            let marked: Vec<usize> = (0..a.len()).filter(|&i| a.part[i] & part::ATTENDED != 0).collect();
+            assert_eq!(marked.len() as u32, v.stats.attendees);
+            assert!(marked.len() > 50);
+            assert!(marked.iter().all(|&i| a.residence[i] == residence::RESIDENT));
+        });
+    }
+
+    #[test]
+    fn civic_villagers_attend_more() {
+        let attendees = |civic: f32| {
+            let mut w = world(400);
+            with_village(&mut w, 0, |_, a| a.civic.fill(civic));
+            let mut scratch = Scratch::default();
+            let stats = run_months(&mut w, 1..4, |c, v, a| {
+                c.culture = 1.0;
+                run(c, v, a, &mut scratch)
+            });
+            total(&stats, |s| s.attendees)
+        };
+        let (low, high) = (attendees(0.0), attendees(1.0));
+        // Attendance scales with 0.5 + civic: three times as likely.
+        assert!(high > 2 * low, "civic 0: {low}, civic 1: {high}");
+    }
+}

@@ -127,3 +127,172 @@ fn come_of_age(ctx: &StepCtx, rng: &mut Stream, net: &Network, a: &mut AgentsMut
     a.trust_branch[i] = tb.clamp(0.0, 1.0) as f32;
     a.trust_gov[i] = tg.clamp(0.0, 1.0) as f32;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{occupied, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// A village whose adults are all `years` old and which has no children, so that nobody
+    /// comes of age during the test.
+    fn aged_world(years: u16) -> World {
+        let mut w = world(400);
+        with_village(&mut w, 0, |v, a| {
+            v.children.fill(0);
+            for i in occupied(a) {
+                a.age[i] = years * 12;
+            }
+        });
+        w
+    }
+
+    #[test]
+    fn mortality_is_higher_at_85_than_at_30() {
+        let deaths = |years| {
+            let mut w = aged_world(years);
+            total(&run_months(&mut w, 1..13, |c, v, a| run(c, v, a)), |s| s.deaths)
+        };
+        let (old, young) = (deaths(85), deaths(30));
+        // Gompertz-Makeham: about 8% a year at 85 against about 0.1% at 30 (400 adults, 1 year).
+        assert!(old >= 15, "deaths at 85: {old}");
+        assert!(young <= 4, "deaths at 30: {young}");
+        assert!(old > 5 * young.max(1), "old {old} vs young {young}");
+    }
+
+    #[test]
+    fn only_women_of_child_bearing_age_give_birth() {
+        let births = |years: u16, women: bool| {
+            let mut w = aged_world(years);
+            with_village(&mut w, 0, |_, a| {
+                for i in occupied(a) {
+                    a.flags[i] = if women { flag::FEMALE } else { 0 };
+                }
+            });
+            total(&run_months(&mut w, 1..13, |c, v, a| run(c, v, a)), |s| s.births)
+        };
+        // 400 women at the peak of the schedule: tfr 1.8 x density ~0.08 a year each.
+        let peak = births(26, true);
+        assert!(peak >= 20, "births to women aged 26: {peak}");
+        assert_eq!(births(70, true), 0, "no births past the fertility schedule");
+        assert_eq!(births(26, false), 0, "no births to men");
+    }
+
+    #[test]
+    fn births_enter_the_youngest_cohort() {
+        let mut w = aged_world(26);
+        with_village(&mut w, 0, |_, a| {
+            for i in occupied(a) {
+                a.flags[i] = flag::FEMALE;
+            }
+        });
+        let stats = run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
+        assert!(stats[0].births > 0);
+        assert_eq!(w.villages[0].children[0] as u32, stats[0].births);
+        assert_eq!(w.villages[0].children[1..].iter().map(|&c| c as u32).sum::<u32>(), 0);
+    }
+
+    #[test]
+    fn children_turning_16_become_resident_agents_in_vacant_slots() {
+        let mut w = world(300);
+        let (before_vacant, alive0) = with_village(&mut w, 0, |v, a| {
+            v.children.fill(0);
+            v.children[ADULT_MONTHS - 1] = 5;
+            for i in occupied(a) {
+                a.age[i] = 40 * 12;
+                a.trust_branch[i] = 0.9;
+            }
+            let vacant: Vec<usize> = (0..a.len()).filter(|&i| a.residence[i] == residence::VACANT).collect();
+            (vacant, v.alive)
+        });
+        let stats = run_months(&mut w, 1..2, |c, v, a| {
+            c.child_mortality = 0.0;
+            c.mortality.fill(0.0);
+            run(c, v, a)
+        });
+        assert_eq!(stats[0].coming_of_age, 5);
+        assert_eq!(stats[0].deaths, 0);
+        with_village(&mut w, 0, |v, a| {
+            assert_eq!(v.alive, alive0 + 5);
+            let new: Vec<usize> = occupied(a)
+                .into_iter()
+                .filter(|&i| a.age[i] as usize == ADULT_MONTHS)
+                .collect();
+            assert_eq!(new.len(), 5);
+            for &i in &new {
+                assert!(before_vacant.contains(&i), "slot {i} was not vacant");
+                assert_eq!(a.residence[i], residence::RESIDENT);
+                assert_eq!(a.role[i], 0);
+                assert!(a.edu[i] <= 4);
+                // Trust is learnt from the household's ties, who all trust the branch at 0.9.
+                assert!((a.trust_branch[i] - 0.9).abs() < 1e-4, "trust {}", a.trust_branch[i]);
+            }
+            assert_eq!(v.children[ADULT_MONTHS - 1], 0);
+        });
+    }
+
+    #[test]
+    fn without_a_vacant_slot_the_youth_stays_a_child() {
+        let mut w = world(200);
+        with_village(&mut w, 0, |v, a| {
+            v.children.fill(0);
+            v.children[ADULT_MONTHS - 1] = 3;
+            for i in 0..a.len() {
+                if a.residence[i] == residence::VACANT {
+                    a.residence[i] = residence::RESIDENT;
+                    a.age[i] = 40 * 12;
+                }
+            }
+            v.alive = a.len() as u32;
+        });
+        let stats = run_months(&mut w, 1..2, |c, v, a| {
+            c.child_mortality = 0.0;
+            c.mortality.fill(0.0);
+            c.fertility.fill(0.0);
+            run(c, v, a)
+        });
+        let v = &w.villages[0];
+        assert_eq!(stats[0].coming_of_age, 0);
+        assert_eq!(v.alive, v.cap);
+        assert_eq!(v.children[ADULT_MONTHS - 1], 3, "nobody is lost");
+        assert_eq!(v.children.iter().map(|&c| c as u32).sum::<u32>(), 3);
+    }
+
+    #[test]
+    fn accounting_closes_every_month() {
+        let mut w = world(300);
+        let mut months = 0;
+        run_months(&mut w, 1..25, |c, v, a| {
+            let children0: u32 = v.children.iter().map(|&x| x as u32).sum();
+            let alive0 = v.alive;
+            run(c, v, a);
+            let s = &v.stats;
+            assert_eq!(s.start_adults, alive0);
+            assert_eq!(s.start_adults + s.coming_of_age - s.deaths, v.alive);
+            assert_eq!(occupied(a).len() as u32, v.alive, "occupied slots");
+            let children: u32 = v.children.iter().map(|&x| x as u32).sum();
+            assert_eq!(children0 + s.births - s.coming_of_age - s.child_deaths, children);
+            months += 1;
+        });
+        assert_eq!(months, 24);
+    }
+
+    #[test]
+    fn death_vacates_offices_and_keeps_the_clan() {
+        let mut w = world(200);
+        with_village(&mut w, 0, |v, a| {
+            let i = occupied(a)[3];
+            a.clan[i] = 2;
+            v.branch.secretary = i as u32;
+            v.committee.director = i as u32;
+            let alive = v.alive;
+            die(v, a, i);
+            assert_eq!(v.alive, alive - 1);
+            assert_eq!(v.stats.deaths, 1);
+            assert_eq!(a.residence[i], residence::VACANT);
+            assert_eq!(a.clan[i], 2);
+            assert_eq!(v.branch.secretary, NONE);
+            assert_eq!(v.committee.director, NONE);
+        });
+    }
+}

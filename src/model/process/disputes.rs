@@ -124,3 +124,134 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     v.bully_power = (v.bully_power * (1.0 - decay as f32)).clamp(0.0, 1.0);
     v.stats.spend_legal = ctx.legal * lp.cost / 12.0;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// A village with frequent disputes and a capable branch (capacity 0.6, no formalism).
+    fn disputing() -> World {
+        let mut w = world(400);
+        w.scenario.governance.dispute_rate = 3.0;
+        let v = &mut w.villages[0];
+        v.branch.capacity = 0.6;
+        v.formalism = 0.0;
+        v.order = 0.5;
+        w
+    }
+
+    /// Run disputes for a year at legal intensity `legal`: (legal share, fair-order, force).
+    fn year_at(w: &World, legal: f64) -> (f64, f32, u64) {
+        let mut w = w.clone();
+        let stats = run_months(&mut w, 1..13, |c, v, a| {
+            c.legal = legal;
+            run(c, v, a)
+        });
+        let n = total(&stats, |s| s.disputes);
+        assert!(n > 200, "disputes {n}");
+        let settled = total(&stats, |s| s.legal + s.force + s.unresolved);
+        assert_eq!(settled, n, "every dispute takes exactly one channel");
+        (
+            total(&stats, |s| s.legal) as f64 / n as f64,
+            w.villages[0].order,
+            total(&stats, |s| s.force),
+        )
+    }
+
+    #[test]
+    fn legal_services_settle_more_disputes_legally_and_raise_order() {
+        let w = disputing();
+        let (share0, order0, _) = year_at(&w, 0.0);
+        let (share1, order1, _) = year_at(&w, 1.0);
+        assert!(share1 > share0 + 0.2, "legal share {share0} -> {share1}");
+        assert!(order1 > order0 + 0.1, "order {order0} -> {order1}");
+        assert!(order1 > 0.5 && order0 < 0.5, "order moves toward the fair share");
+    }
+
+    #[test]
+    fn no_branch_capacity_means_no_legal_settlement() {
+        let mut w = disputing();
+        w.villages[0].branch.capacity = 0.0;
+        let (share, _, force) = year_at(&w, 1.0);
+        assert_eq!(share, 0.0);
+        assert!(force > 0);
+    }
+
+    /// A village with bullies and no legal path (no branch capacity).
+    fn bullied(dispute_rate: f64) -> World {
+        let mut w = disputing();
+        w.scenario.governance.dispute_rate = dispute_rate;
+        w.villages[0].branch.capacity = 0.0;
+        w.villages[0].bully_power = 0.3;
+        with_village(&mut w, 0, |_, a| {
+            for &i in residents(a).iter().take(3) {
+                a.role[i] = role::BULLY;
+            }
+        });
+        w
+    }
+
+    fn bully_power_after(w: &World, months: u32, legal: f64) -> f32 {
+        let mut w = w.clone();
+        run_months(&mut w, 1..months + 1, |c, v, a| {
+            c.legal = legal;
+            run(c, v, a)
+        });
+        w.villages[0].bully_power
+    }
+
+    #[test]
+    fn bully_power_grows_with_unfair_wins_without_a_legal_path() {
+        let with_disputes = bully_power_after(&bullied(3.0), 3, 0.0);
+        let without = bully_power_after(&bullied(0.0), 3, 0.0);
+        assert!(without < 0.3, "decay alone: {without}");
+        assert!(with_disputes > 0.3, "bully wins raise power: {with_disputes}");
+        assert!(with_disputes > without + 0.05);
+    }
+
+    #[test]
+    fn bully_power_decays_faster_under_legal_intensity() {
+        let w = bullied(0.0);
+        let (none, legal) = (bully_power_after(&w, 12, 0.0), bully_power_after(&w, 12, 1.0));
+        assert!(none < 0.3 && legal < none, "legal 0: {none}, legal 1: {legal}");
+        // Annual decay 0.3 against 0.3 + 0.5.
+        assert!((none as f64 - 0.3 * (-0.3f64).exp()).abs() < 1e-3, "{none}");
+        assert!((legal as f64 - 0.3 * (-0.8f64).exp()).abs() < 1e-3, "{legal}");
+    }
+
+    #[test]
+    fn bully_power_collapses_without_bullies() {
+        let mut w = bullied(0.0);
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                if a.role[i] == role::BULLY {
+                    a.role[i] = role::ORDINARY;
+                }
+            }
+        });
+        let p = bully_power_after(&w, 12, 0.0);
+        assert!(p < 0.3 * (-0.9f64).exp() as f32, "no faction left: {p}");
+    }
+
+    #[test]
+    fn the_branch_stance_decides_whom_it_sides_with() {
+        let sided = |stance: f32| {
+            let mut w = world(400);
+            w.scenario.governance.dispute_rate = 0.0;
+            w.scenario.governance.conflict_rate = 6.0;
+            w.villages[0].branch.stance = stance;
+            let stats = run_months(&mut w, 1..4, |c, v, a| {
+                c.pressure = 1.0;
+                run(c, v, a)
+            });
+            (total(&stats, |s| s.sided_with_villager), total(&stats, |s| s.conflicts))
+        };
+        let (gov, n0) = sided(0.0);
+        let (vil, n1) = sided(1.0);
+        assert!(n0 > 100 && n1 > 100);
+        assert_eq!(gov, 0);
+        assert_eq!(vil, n1);
+    }
+}

@@ -220,3 +220,177 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         a.role[win.slot] = role::CADRE;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{occupied, residents, run_months, scenario, with_village, world};
+    use crate::model::World;
+
+    /// A village where only the branch nominee and one rich, market-minded economic elite can
+    /// stand (no clan loyalty, no bullies), and every voter is market-minded.
+    fn market_village() -> World {
+        let mut w = world(400);
+        w.scenario.governance.clan_strength = 0.0;
+        w.villages[0].bully_power = 0.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in occupied(a) {
+                a.market[i] = 0.95;
+                a.trust_branch[i] = 0.5;
+            }
+            let econ: Vec<usize> = (0..a.len()).filter(|&i| a.role[i] == role::ECONOMIC).collect();
+            assert!(!econ.is_empty(), "an economic elite at initialisation");
+            for &i in &econ {
+                a.wealth[i] = 1e7;
+                a.flags[i] &= !flag::PARTY;
+            }
+        });
+        w
+    }
+
+    /// Elections at steps `steps` from the same state: (economic elite wins, bought votes).
+    fn economic_wins(w: &World, self_gov: f64, steps: std::ops::Range<u32>) -> (u32, u32) {
+        let (mut wins, mut bought) = (0, 0);
+        for step in steps {
+            let mut w = w.clone();
+            let stats = run_months(&mut w, step..step + 1, |c, v, a| {
+                c.self_gov = self_gov;
+                c.transfers = 1000.0;
+                run(c, v, a)
+            });
+            if w.villages[0].committee.controller == Controller::Economic {
+                wins += 1;
+            }
+            bought += stats[0].bought_votes;
+        }
+        (wins, bought)
+    }
+
+    #[test]
+    fn policing_of_vote_buying_keeps_economic_elites_out() {
+        let w = market_village();
+        let (free, bought_free) = economic_wins(&w, 0.0, 1..11);
+        let (policed, bought_policed) = economic_wins(&w, 1.5, 1..11);
+        assert!(
+            bought_free > 5 * bought_policed.max(1),
+            "bought {bought_free} vs {bought_policed}"
+        );
+        assert!(
+            free >= policed + 5,
+            "economic wins: no policing {free}, policing {policed}"
+        );
+    }
+
+    #[test]
+    fn turnout_rises_with_committee_autonomy() {
+        let turnout = |autonomy: f32| {
+            let mut w = world(400);
+            w.villages[0].committee.autonomy = autonomy;
+            let stats = run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
+            assert_eq!(stats[0].election, 1);
+            assert_eq!(stats[0].eligible_voters, w.villages[0].alive);
+            w.villages[0].turnout
+        };
+        let (low, high) = (turnout(0.0), turnout(1.0));
+        assert!(high > low + 0.15, "turnout {low} -> {high}");
+    }
+
+    #[test]
+    fn turnout_rises_with_self_government_mobilisation() {
+        let turnout = |self_gov: f64| {
+            let mut w = world(400);
+            run_months(&mut w, 1..2, |c, v, a| {
+                c.self_gov = self_gov;
+                run(c, v, a)
+            });
+            w.villages[0].turnout
+        };
+        let (low, high) = (turnout(0.0), turnout(1.0));
+        assert!(high > low + 0.05, "turnout {low} -> {high}");
+    }
+
+    /// An election in which only the branch nominee can stand, under `arr`.
+    fn branch_only(arr: Arrangement) -> (World, u32) {
+        let mut w = world(400);
+        w.scenario.paths.self_government.arrangement = arr;
+        w.scenario.governance.clan_strength = 0.0;
+        w.villages[0].bully_power = 0.0;
+        let sec = w.villages[0].branch.secretary;
+        assert_ne!(sec, NONE, "a secretary at initialisation");
+        run_months(&mut w, 1..2, |c, v, a| {
+            c.transfers = 0.0;
+            run(c, v, a)
+        });
+        (w, sec)
+    }
+
+    #[test]
+    fn one_shoulder_nominates_the_secretary_and_concentrates_power() {
+        let (w, sec) = branch_only(Arrangement::OneShoulder);
+        let c = &w.villages[0].committee;
+        assert_eq!(c.controller, Controller::Branch);
+        assert_eq!(c.director, sec);
+        assert_eq!(c.concentration, 1.0);
+        assert!(!c.contested, "a single candidate is not contested");
+        assert_eq!(w.agents.role[sec as usize], role::CADRE);
+    }
+
+    #[test]
+    fn separate_committees_nominate_another_member() {
+        let (mut w, sec) = branch_only(Arrangement::Separate);
+        let c = w.villages[0].committee.clone();
+        assert_eq!(c.controller, Controller::Branch);
+        assert_ne!(c.director, sec);
+        assert_ne!(c.director, NONE);
+        assert!((c.concentration - 0.2).abs() < 1e-6);
+        with_village(&mut w, 0, |_, a| {
+            let d = c.director as usize;
+            assert!(a.flags[d] & flag::PARTY != 0 && a.residence[d] == residence::RESIDENT);
+            assert_eq!(a.role[d], role::CADRE);
+        });
+    }
+
+    #[test]
+    fn nobody_standing_leaves_the_branch_in_nominal_control() {
+        let mut w = world(300);
+        w.scenario.governance.clan_strength = 0.0;
+        w.villages[0].bully_power = 0.0;
+        w.villages[0].branch.secretary = NONE;
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.flags[i] &= !flag::PARTY;
+            }
+        });
+        run_months(&mut w, 1..2, |c, v, a| {
+            c.transfers = 0.0;
+            run(c, v, a)
+        });
+        let v = &w.villages[0];
+        assert_eq!(v.committee.director, NONE);
+        assert_eq!(v.committee.controller, Controller::Branch);
+        assert_eq!(v.turnout, 0.0);
+    }
+
+    #[test]
+    fn clan_loyalty_elects_the_head_of_a_dominant_clan() {
+        // A clan of 60% of the village, strong clan loyalty, little trust in the branch.
+        let mut sc = scenario(400);
+        sc.population.largest_clan_share = 0.6;
+        sc.governance.clan_strength = 3.0;
+        let mut w = World::new(&sc);
+        w.villages[0].bully_power = 0.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in residents(a) {
+                a.trust_branch[i] = 0.2;
+            }
+        });
+        run_months(&mut w, 1..2, |c, v, a| {
+            c.transfers = 0.0;
+            run(c, v, a)
+        });
+        let d = w.villages[0].committee.director as usize;
+        assert_eq!(w.villages[0].committee.controller, Controller::Clan);
+        assert_eq!(w.agents.role[d], role::CLAN);
+        assert_eq!(w.agents.clan[d], 0, "the head of the largest clan");
+    }
+}

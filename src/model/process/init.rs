@@ -249,3 +249,189 @@ pub fn fill_new_slots(seed: u64, step: u32, v: &mut Village, a: &mut AgentsMut, 
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{occupied, scenario, with_village};
+    use crate::model::World;
+
+    #[test]
+    fn village_sizes_scatter_around_the_mean() {
+        let mut sc = scenario(500);
+        sc.population.village_size_cv = 0.25;
+        let sizes: Vec<f64> = (0..400).map(|v| village_size(&sc, v) as f64).collect();
+        let mean = sizes.iter().sum::<f64>() / sizes.len() as f64;
+        let sd = (sizes.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / sizes.len() as f64).sqrt();
+        assert!((mean - 500.0).abs() < 25.0, "mean size {mean}");
+        assert!((0.2..0.3).contains(&(sd / mean)), "cv {}", sd / mean);
+        assert_eq!(village_size(&sc, 7), village_size(&sc, 7), "deterministic");
+        sc.population.village_size_cv = 0.0;
+        assert!((0..20).all(|v| village_size(&sc, v) == 500), "no spread at cv 0");
+    }
+
+    #[test]
+    fn capacity_leaves_room() {
+        for n in [0usize, 10, 500, 100_000] {
+            let c = capacity_for(n);
+            assert!(c >= n + n / 5 && c > n);
+        }
+    }
+
+    #[test]
+    fn clan_shares_sum_to_one_and_decline() {
+        let sc = scenario(500);
+        let s = clan_shares(&sc);
+        assert_eq!(s.len(), sc.population.clans as usize);
+        assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(s[0], sc.population.largest_clan_share);
+        assert!(s.windows(2).all(|w| w[0] >= w[1]), "{s:?}");
+        let mut one = sc.clone();
+        one.population.clans = 1;
+        assert_eq!(clan_shares(&one), vec![1.0]);
+    }
+
+    #[test]
+    fn occupied_slots_come_first_sorted_by_clan() {
+        let mut sc = scenario(500);
+        sc.region.villages = 3;
+        sc.population.village_size_cv = 0.25;
+        let mut w = World::new(&sc);
+        let shares = clan_shares(&sc);
+        for idx in 0..3 {
+            with_village(&mut w, idx, |v, a| {
+                let n = v.alive as usize;
+                assert_eq!(v.cap as usize, a.len());
+                assert_eq!(a.len(), capacity_for(n));
+                assert_eq!(
+                    occupied(a),
+                    (0..n).collect::<Vec<_>>(),
+                    "the first n slots are occupied"
+                );
+                assert!(
+                    a.clan[..n].windows(2).all(|w| w[0] <= w[1]),
+                    "slot clans non-decreasing"
+                );
+                for (c, s) in shares.iter().enumerate() {
+                    let count = a.clan[..n].iter().filter(|&&x| x as usize == c).count();
+                    // Each clan is rounded; the last takes the remainder of all the roundings.
+                    let tol = if c + 1 == shares.len() { 0.5 * c as f64 } else { 0.5 };
+                    assert!((count as f64 - s * n as f64).abs() <= tol + 1e-9, "clan {c}: {count}");
+                }
+                assert!(a.clan[n..].iter().all(|&c| (c as usize) < shares.len()));
+            });
+        }
+    }
+
+    #[test]
+    fn age_pyramid_is_adult_and_tapers() {
+        let mut w = World::new(&scenario(1000));
+        with_village(&mut w, 0, |_, a| {
+            let ages: Vec<u16> = occupied(a).into_iter().map(|i| a.age[i]).collect();
+            assert!(
+                ages.iter().all(|&m| (16 * 12..96 * 12).contains(&m)),
+                "ages within 16..96"
+            );
+            let count = |lo: u16, hi: u16| ages.iter().filter(|&&m| (lo * 12..hi * 12).contains(&m)).count();
+            assert!(
+                count(16, 31) > 2 * count(66, 81),
+                "{} vs {}",
+                count(16, 31),
+                count(66, 81)
+            );
+            assert!(count(81, 96) < count(66, 81));
+            // Vacant room is really vacant.
+            assert!((0..a.len()).all(|i| a.residence[i] != residence::VACANT || a.age[i] == 0));
+        });
+    }
+
+    #[test]
+    fn initial_migrant_share_follows_the_parameter() {
+        let share = |p: f64| {
+            let mut sc = scenario(1000);
+            sc.region.villages = 2;
+            sc.population.initial_migrant_share = p;
+            let mut w = World::new(&sc);
+            let (mut mig, mut all) = (0, 0);
+            for idx in 0..2 {
+                with_village(&mut w, idx, |v, a| {
+                    let m = occupied(a)
+                        .into_iter()
+                        .filter(|&i| a.residence[i] == residence::MIGRANT);
+                    let m = m.count();
+                    assert_eq!(m as u32, v.stats.migrants);
+                    mig += m;
+                    all += v.alive as usize;
+                    for i in occupied(a) {
+                        if a.residence[i] == residence::MIGRANT {
+                            assert!((16 * 12..51 * 12).contains(&a.age[i]), "migrants are of working age");
+                            assert!(a.away[i] < 60);
+                        }
+                    }
+                });
+            }
+            mig as f64 / all as f64
+        };
+        let (none, base, high) = (share(0.0), share(0.12), share(0.3));
+        assert_eq!(none, 0.0);
+        assert!((base - 0.12).abs() < 0.04, "share {base} for 0.12");
+        assert!((high - 0.3).abs() < 0.08, "share {high} for 0.3");
+    }
+
+    #[test]
+    fn initial_institutions_are_consistent() {
+        let mut w = World::new(&scenario(500));
+        let sc = w.scenario.clone();
+        with_village(&mut w, 0, |v, a| {
+            let s = v.branch.secretary;
+            assert_ne!(s, NONE);
+            assert!(super::super::party::is_active(&sc, a, s as usize));
+            assert_eq!(a.role[s as usize], role::CADRE);
+            assert_eq!(v.committee.director, s);
+            assert_eq!(v.committee.controller, Controller::Branch);
+            assert!(v.branch.capacity > 0.0 && v.branch.capacity <= 1.0);
+            let members = occupied(a)
+                .into_iter()
+                .filter(|&i| a.flags[i] & flag::PARTY != 0)
+                .count();
+            let share = members as f64 / v.alive as f64;
+            assert!((0.03..0.1).contains(&share), "member share {share}");
+            let kids: u32 = v.children.iter().map(|&c| c as u32).sum();
+            assert!(kids > 0 && kids < v.alive, "children {kids}");
+            assert_eq!(v.stats.registered, v.alive);
+            assert_eq!(v.stats.residents + v.stats.migrants, v.alive);
+        });
+    }
+
+    #[test]
+    fn fill_new_slots_copies_existing_clans() {
+        let mut w = World::new(&scenario(200));
+        let seed = w.scenario.run.seed;
+        with_village(&mut w, 0, |v, a| {
+            let from = a.len() / 2;
+            for i in 0..from {
+                a.clan[i] = 3;
+            }
+            for i in from..a.len() {
+                a.clan[i] = 200;
+            }
+            fill_new_slots(seed, 5, v, a, from);
+            assert!(a.clan.iter().all(|&c| c == 3));
+        });
+    }
+
+    #[test]
+    fn poisson_mean_is_lambda() {
+        let mut rng = stream(3, 0, 0, Phase::Init);
+        for lambda in [0.5, 4.0, 50.0] {
+            let n = 4000;
+            let sum: u64 = (0..n).map(|_| poisson(&mut rng, lambda) as u64).sum();
+            let mean = sum as f64 / n as f64;
+            assert!(
+                (mean - lambda).abs() < 4.0 * (lambda / n as f64).sqrt() + 0.01,
+                "{lambda}: {mean}"
+            );
+        }
+        assert_eq!(poisson(&mut rng, 0.0), 0);
+    }
+}

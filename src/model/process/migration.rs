@@ -78,3 +78,145 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::party::is_active;
+    use crate::model::process::testkit::{occupied, residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// Residents who leave in two years, with wage gap `gap` and service quality `quality`.
+    fn outflow(w: &World, gap: f64, quality: f32) -> u64 {
+        let mut w = w.clone();
+        w.villages[0].service_quality = quality;
+        let stats = run_months(&mut w, 1..25, |c, v, a| {
+            c.wage_gap = gap;
+            run(c, v, a)
+        });
+        total(&stats, |s| s.outflow)
+    }
+
+    #[test]
+    fn a_larger_wage_gap_raises_outflow() {
+        let w = world(500);
+        let (low, high) = (outflow(&w, 0.5, 0.5), outflow(&w, 2.0, 0.5));
+        assert!(low >= 5, "outflow at gap 0.5: {low}");
+        // exp(1.5) = 4.5 times the hazard.
+        assert!(high > 2 * low, "gap 2: {high} vs gap 0.5: {low}");
+    }
+
+    #[test]
+    fn better_services_lower_outflow() {
+        let w = world(500);
+        let (poor, good) = (outflow(&w, 1.5, 0.0), outflow(&w, 1.5, 1.0));
+        // exp(-1) of the hazard at full quality.
+        assert!(
+            poor as f64 > 1.6 * good as f64,
+            "quality 0: {poor} vs quality 1: {good}"
+        );
+    }
+
+    #[test]
+    fn a_downturn_raises_returns() {
+        let mut w = world(500);
+        with_village(&mut w, 0, |_, a| {
+            for (k, i) in occupied(a).into_iter().enumerate() {
+                if k % 2 == 0 {
+                    a.residence[i] = residence::MIGRANT;
+                }
+            }
+        });
+        let returns = |downturn: f64| {
+            let mut w = w.clone();
+            let stats = run_months(&mut w, 1..13, |c, v, a| {
+                c.wage_gap = 0.0;
+                c.downturn = downturn;
+                run(c, v, a)
+            });
+            total(&stats, |s| s.returns)
+        };
+        let (calm, crisis) = (returns(0.0), returns(1.0));
+        assert!(calm >= 3, "returns without a downturn: {calm}");
+        // exp(2) = 7.4 times the hazard.
+        assert!(crisis > 3 * calm, "downturn: {crisis} vs calm: {calm}");
+    }
+
+    #[test]
+    fn leavers_become_migrants_and_stop_counting_as_active_members() {
+        let mut w = world(400);
+        let sc = w.scenario.clone();
+        let (min, max) = (
+            (sc.migration.min_age * 12.0) as u16,
+            (sc.migration.max_age * 12.0) as u16,
+        );
+        // Working-age residents, members among them, and the director made one of them.
+        let (movers, stayers, members) = with_village(&mut w, 0, |v, a| {
+            let r = residents(a);
+            let movers: Vec<usize> = r.iter().copied().filter(|&i| (min..=max).contains(&a.age[i])).collect();
+            let stayers: Vec<usize> = r.iter().copied().filter(|&i| a.age[i] > max).collect();
+            for &i in movers.iter().take(10) {
+                a.flags[i] |= flag::PARTY;
+            }
+            let members: Vec<usize> = movers.iter().copied().filter(|&i| is_active(&sc, a, i)).collect();
+            v.committee.director = movers[0] as u32;
+            (movers, stayers, members)
+        });
+        assert!(movers.len() > 100 && !stayers.is_empty() && members.len() >= 10);
+        let stats = run_months(&mut w, 1..2, |c, v, a| {
+            // A huge gap: every working-age resident leaves this month.
+            c.wage_gap = 20.0;
+            run(c, v, a)
+        });
+        assert_eq!(stats[0].outflow as usize, movers.len());
+        with_village(&mut w, 0, |v, a| {
+            for &i in &movers {
+                assert_eq!(a.residence[i], residence::MIGRANT);
+                assert_eq!(a.away[i], 0);
+            }
+            for &i in &stayers {
+                assert_eq!(a.residence[i], residence::RESIDENT, "too old to leave");
+            }
+            for &i in &members {
+                assert!(a.flags[i] & flag::PARTY != 0, "still a member (flowing)");
+                assert!(!is_active(&sc, a, i), "a member away is not active");
+            }
+            assert_eq!(v.committee.director, NONE, "a director who leaves leaves the office");
+        });
+    }
+
+    #[test]
+    fn migrants_save_from_the_urban_wage_and_returners_are_marked() {
+        let mut w = world(300);
+        let (mig, res) = with_village(&mut w, 0, |_, a| {
+            let r = residents(a);
+            let (mig, res) = (r[0], r[1]);
+            a.residence[mig] = residence::MIGRANT;
+            a.away[mig] = 30;
+            a.age[mig] = 40 * 12;
+            // Past the leaving age, so the resident stays.
+            a.age[res] = 60 * 12;
+            for i in [mig, res] {
+                a.edu[i] = 0;
+                a.wealth[i] = 0.0;
+                a.flags[i] &= !flag::RETURNED;
+            }
+            (mig, res)
+        });
+        let sc = w.scenario.clone();
+        run_months(&mut w, 1..2, |c, v, a| {
+            // A deep downturn: the migrant surely returns, after this month's urban earnings.
+            c.downturn = 10.0;
+            run(c, v, a);
+            let s = sc.economy.saving_rate;
+            assert!((a.wealth[mig] as f64 - s * c.expected_urban_wage).abs() < 1e-2);
+            assert!((a.wealth[res] as f64 - s * c.rural_wage).abs() < 1e-2);
+            assert!(c.expected_urban_wage > 1.5 * c.rural_wage);
+            assert_eq!(a.residence[mig], residence::RESIDENT);
+            assert!(a.flags[mig] & flag::RETURNED != 0);
+            assert_eq!(a.away[mig], 0);
+            assert_eq!(a.residence[res], residence::RESIDENT);
+            assert!(v.stats.returns >= 1);
+        });
+    }
+}

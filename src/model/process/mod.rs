@@ -14,6 +14,8 @@ pub mod market;
 pub mod migration;
 pub mod party;
 pub mod services;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod trust;
 pub mod values;
 

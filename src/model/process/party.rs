@@ -200,3 +200,210 @@ pub fn refresh_roles(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{occupied, residents, run_months, with_village, world};
+    use crate::model::World;
+
+    /// A village where every villager qualifies on values (civic and trust 0.9) except the
+    /// odd slots (civic 0.1), recruitment is certain at full capacity, and nobody is a member.
+    fn recruiting() -> World {
+        let mut w = world(400);
+        w.scenario.governance.recruit_rate = 1.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in occupied(a) {
+                a.flags[i] &= !flag::PARTY;
+                a.civic[i] = if i % 2 == 1 { 0.1 } else { 0.9 };
+                a.trust_branch[i] = 0.9;
+            }
+        });
+        w
+    }
+
+    fn members(a: &AgentsMut) -> Vec<usize> {
+        (0..a.len()).filter(|&i| a.flags[i] & flag::PARTY != 0).collect()
+    }
+
+    #[test]
+    fn recruitment_happens_only_in_the_yearly_month() {
+        let mut w = recruiting();
+        let mut scratch = Scratch::default();
+        let stats = run_months(&mut w, 1..12, |c, v, a| {
+            assert_eq!(c.yearly, c.month == 12);
+            run(c, v, a, &mut scratch)
+        });
+        assert!(stats.iter().all(|s| s.recruits == 0));
+        assert!(with_village(&mut w, 0, |_, a| members(a).is_empty()));
+        let stats = run_months(&mut w, 12..13, |c, v, a| {
+            assert!(c.yearly);
+            run(c, v, a, &mut scratch)
+        });
+        let n = with_village(&mut w, 0, |_, a| members(a).len());
+        assert!(stats[0].recruits >= 5, "recruits {}", stats[0].recruits);
+        assert_eq!(stats[0].recruits as usize, n);
+    }
+
+    #[test]
+    fn recruits_are_young_resident_and_qualified() {
+        let mut w = recruiting();
+        let g = w.scenario.governance.clone();
+        let migrant = with_village(&mut w, 0, |_, a| {
+            let i = residents(a)
+                .into_iter()
+                .find(|&i| i % 2 == 0 && a.age[i] < 30 * 12)
+                .expect("young");
+            a.residence[i] = residence::MIGRANT;
+            i
+        });
+        let mut scratch = Scratch::default();
+        run_months(&mut w, 12..13, |c, v, a| run(c, v, a, &mut scratch));
+        with_village(&mut w, 0, |_, a| {
+            let m = members(a);
+            assert!(m.len() >= 5, "recruits {}", m.len());
+            for i in m {
+                assert_eq!(a.residence[i], residence::RESIDENT);
+                assert!(i % 2 == 0, "slot {i} has civic below the threshold");
+                assert!(a.civic[i] as f64 >= g.recruit_civic && a.trust_branch[i] as f64 >= g.recruit_trust);
+                assert!(
+                    (18 * 12..=(g.recruit_max_age * 12.0) as u16).contains(&a.age[i]),
+                    "age {}",
+                    a.age[i]
+                );
+            }
+            assert!(a.flags[migrant] & flag::PARTY == 0, "migrants are not recruited");
+        });
+    }
+
+    #[test]
+    fn losing_members_lowers_capacity() {
+        let mut w = world(400);
+        let sc = w.scenario.clone();
+        let (before, after) = with_village(&mut w, 0, |v, a| {
+            update_branch(&sc, v, a);
+            let before = v.branch.capacity;
+            let sec = v.branch.secretary;
+            assert_ne!(sec, NONE);
+            for i in 0..a.len() {
+                if i as u32 != sec && is_active(&sc, a, i) {
+                    a.flags[i] &= !flag::PARTY;
+                }
+            }
+            update_branch(&sc, v, a);
+            assert_eq!(v.branch.secretary, sec, "an active secretary stays");
+            (before, v.branch.capacity)
+        });
+        assert!(before > 0.2, "initial capacity {before}");
+        assert!(after < 0.5 * before, "capacity {before} -> {after}");
+    }
+
+    #[test]
+    fn capacity_counts_old_members_half() {
+        let mut w = world(400);
+        let sc = w.scenario.clone();
+        // Shrink the branch below the target so that saturation does not hide the effect.
+        let (young, old) = with_village(&mut w, 0, |v, a| {
+            let sec = v.branch.secretary;
+            let mut kept = 0;
+            for i in 0..a.len() {
+                if is_active(&sc, a, i) && i as u32 != sec {
+                    if kept < 8 {
+                        a.age[i] = 40 * 12;
+                        kept += 1;
+                    } else {
+                        a.flags[i] &= !flag::PARTY;
+                    }
+                }
+            }
+            update_branch(&sc, v, a);
+            let young = v.branch.capacity;
+            for i in 0..a.len() {
+                if is_active(&sc, a, i) && i as u32 != sec {
+                    a.age[i] = 65 * 12;
+                }
+            }
+            update_branch(&sc, v, a);
+            (young, v.branch.capacity)
+        });
+        assert!(old < young, "old members {old} vs young {young}");
+    }
+
+    #[test]
+    fn a_departed_secretary_is_replaced_by_an_active_member() {
+        let mut w = world(400);
+        let sc = w.scenario.clone();
+        let old = w.villages[0].branch.secretary;
+        assert_ne!(old, NONE);
+        with_village(&mut w, 0, |_, a| a.residence[old as usize] = residence::MIGRANT);
+        let mut scratch = Scratch::default();
+        run_months(&mut w, 1..2, |c, v, a| run(c, v, a, &mut scratch));
+        with_village(&mut w, 0, |v, a| {
+            let new = v.branch.secretary;
+            assert_ne!(new, NONE);
+            assert_ne!(new, old);
+            assert!(is_active(&sc, a, new as usize));
+            assert_eq!(a.role[new as usize], role::CADRE);
+            assert_eq!(a.role[old as usize], role::ORDINARY, "the old secretary steps down");
+            assert!((v.branch.competence as f64 - competence(a, new as usize)).abs() < 1e-6);
+            // The director was the old secretary; a director away leaves the office.
+            assert_eq!(v.committee.director, NONE);
+            // The best-scoring active member was chosen.
+            let score = |i: usize| {
+                competence(a, i) + 0.3 * a.trust_branch[i] as f64 - if a.age[i] >= 65 * 12 { 0.3 } else { 0.0 }
+            };
+            for i in 0..a.len() {
+                if is_active(&sc, a, i) {
+                    assert!(score(i) <= score(new as usize) + 1e-9);
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn a_branch_without_active_members_has_no_secretary_and_no_capacity() {
+        let mut w = world(300);
+        let sc = w.scenario.clone();
+        with_village(&mut w, 0, |v, a| {
+            for i in 0..a.len() {
+                a.flags[i] &= !flag::PARTY;
+            }
+            v.branch.secretary = NONE;
+            update_branch(&sc, v, a);
+            assert_eq!(v.branch.secretary, NONE);
+            assert_eq!(v.branch.capacity, 0.0);
+        });
+    }
+
+    #[test]
+    fn retired_members_are_not_active() {
+        let mut w = world(200);
+        let sc = w.scenario.clone();
+        with_village(&mut w, 0, |_, a| {
+            let i = residents(a)[0];
+            a.flags[i] |= flag::PARTY;
+            a.age[i] = 50 * 12;
+            assert!(is_active(&sc, a, i));
+            a.age[i] = (sc.governance.retire_age * 12.0) as u16;
+            assert!(!is_active(&sc, a, i));
+        });
+    }
+
+    #[test]
+    fn yearly_refresh_names_the_richest_residents_economic_elites() {
+        let mut w = world(400);
+        let sc = w.scenario.clone();
+        let rich = with_village(&mut w, 0, |v, a| {
+            let r = residents(a);
+            let rich = r[r.len() / 2];
+            a.wealth[rich] = 1e9;
+            let mut rng = stream(1, 0, 99, Phase::Party);
+            refresh_roles(&sc, 0.0, &mut rng, v, a, &mut Scratch::default());
+            let econ = (0..a.len()).filter(|&i| a.role[i] == role::ECONOMIC).count();
+            let k = (sc.governance.economic_elite_share * r.len() as f64).round() as usize;
+            assert!(econ <= k && econ + 2 >= k, "economic elites {econ}, expected about {k}");
+            rich
+        });
+        assert_eq!(w.agents.role[rich], role::ECONOMIC);
+    }
+}

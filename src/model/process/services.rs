@@ -120,3 +120,120 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// A village with a capable branch (capacity 0.6, no formalism).
+    fn capable() -> World {
+        let mut w = world(400);
+        w.villages[0].branch.capacity = 0.6;
+        w.villages[0].formalism = 0.0;
+        w
+    }
+
+    #[test]
+    fn more_funds_raise_service_quality() {
+        let quality = |funds: f64| {
+            let mut w = capable();
+            w.villages[0].funds_for_services = funds;
+            run_months(&mut w, 1..2, |c, v, a| {
+                c.services = 0.0;
+                run(c, v, a)
+            });
+            w.villages[0].service_quality
+        };
+        let (q0, q1) = (quality(0.0), quality(100_000.0));
+        assert!(q1 > q0 + 0.01, "quality {q0} -> {q1}");
+        assert!(q1 > 0.35, "funds build quality above its start");
+    }
+
+    #[test]
+    fn quality_depreciates_without_investment() {
+        let mut w = capable();
+        w.scenario.paths.services.contribution = 0.0;
+        w.villages[0].funds_for_services = 0.0;
+        let q0 = w.villages[0].service_quality;
+        run_months(&mut w, 1..13, |c, v, a| {
+            c.services = 0.0;
+            run(c, v, a)
+        });
+        let q = w.villages[0].service_quality;
+        assert!((q as f64 - q0 as f64 * (-0.15f64).exp()).abs() < 1e-4, "{q0} -> {q}");
+    }
+
+    #[test]
+    fn the_platform_makes_matches_only_when_running() {
+        let matches = |services: f64| {
+            let mut w = capable();
+            let stats = run_months(&mut w, 1..13, |c, v, a| {
+                c.services = services;
+                run(c, v, a)
+            });
+            (
+                total(&stats, |s| s.platform_matches),
+                total(&stats, |s| s.informal_matches),
+                total(&stats, |s| s.needs),
+            )
+        };
+        let (off, informal_off, needs_off) = matches(0.0);
+        let (on, informal_on, needs_on) = matches(1.0);
+        assert_eq!(off, 0, "no platform matches at intensity 0");
+        assert!(informal_off > 0, "informal help still happens");
+        assert!(on >= 10, "platform matches at intensity 1: {on}");
+        assert!(on + informal_on > informal_off, "the platform meets more needs");
+        assert!(on + informal_on <= needs_on && informal_off <= needs_off);
+    }
+
+    #[test]
+    fn sanctions_under_rule_of_law_raise_cooperation() {
+        let coop = |legal: f64| {
+            let mut w = capable();
+            let stats = run_months(&mut w, 1..2, |c, v, a| {
+                c.legal = legal;
+                run(c, v, a)
+            });
+            assert!(stats[0].eligible > 200);
+            assert_eq!(
+                w.villages[0].cooperation,
+                stats[0].contributors as f32 / stats[0].eligible as f32
+            );
+            w.villages[0].cooperation
+        };
+        let (c0, c1) = (coop(0.0), coop(1.0));
+        assert!(c1 > c0 + 0.1, "cooperation {c0} -> {c1}");
+    }
+
+    #[test]
+    fn cooperation_is_conditional_on_last_month() {
+        let coop = |prev: f32| {
+            let mut w = capable();
+            w.villages[0].cooperation = prev;
+            run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
+            w.villages[0].cooperation
+        };
+        let (low, high) = (coop(0.0), coop(1.0));
+        assert!(high > low + 0.15, "after 0: {low}, after 1: {high}");
+    }
+
+    #[test]
+    fn public_spirit_and_market_shape_contributions() {
+        let coop = |civic: f32, market: f32| {
+            let mut w = capable();
+            with_village(&mut w, 0, |_, a| {
+                for i in residents(a) {
+                    a.civic[i] = civic;
+                    a.market[i] = market;
+                }
+            });
+            run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
+            w.villages[0].cooperation
+        };
+        let base = coop(0.5, 0.3);
+        assert!(coop(0.8, 0.3) > base + 0.1, "civic raises contributions");
+        assert!(coop(0.5, 0.9) < base - 0.1, "market lowers contributions");
+    }
+}

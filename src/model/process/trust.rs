@@ -42,3 +42,122 @@ pub fn update(t: f32, env: f32, relax: f32, events: i8) -> f32 {
     }
     t.clamp(0.0, 1.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{residents, run_months, with_village, world};
+
+    #[test]
+    fn good_events_raise_trust_and_bad_events_lower_it() {
+        for t in [0.0f32, 0.2, 0.5, 0.9] {
+            let good = update(t, t, 0.0, 1);
+            let bad = update(t, t, 0.0, -1);
+            if t < 1.0 {
+                assert!(good > t, "{t} -> {good}");
+            }
+            if t > 0.0 {
+                assert!(bad < t, "{t} -> {bad}");
+            }
+            assert!((good - (t + EVENT_STEP * (1.0 - t))).abs() < 1e-6);
+            assert!((bad - (t - EVENT_STEP * t)).abs() < 1e-6);
+        }
+        // More events move further, in both directions.
+        assert!(update(0.5, 0.5, 0.0, 3) > update(0.5, 0.5, 0.0, 1));
+        assert!(update(0.5, 0.5, 0.0, -3) < update(0.5, 0.5, 0.0, -1));
+    }
+
+    #[test]
+    fn trust_stays_in_the_unit_interval_and_events_saturate() {
+        for k in 0..=20 {
+            let t = k as f32 / 20.0;
+            for env in [0.0f32, 0.3, 1.0] {
+                let mut prev = -1.0f32;
+                for e in i8::MIN..=i8::MAX {
+                    let u = update(t, env, RELAX, e);
+                    assert!((0.0..=1.0).contains(&u), "update({t}, {env}, {e}) = {u}");
+                    assert!(u >= prev, "monotone in events");
+                    prev = u;
+                }
+                // At most four events count each way.
+                assert_eq!(update(t, env, RELAX, 100), update(t, env, RELAX, 4));
+                assert_eq!(update(t, env, RELAX, -100), update(t, env, RELAX, -4));
+            }
+        }
+        assert_eq!(update(1.0, 1.0, RELAX, 4), 1.0);
+        assert_eq!(update(0.0, 0.0, RELAX, -4), 0.0);
+    }
+
+    #[test]
+    fn without_events_trust_relaxes_toward_the_environment() {
+        let u = update(0.2, 0.8, 0.1, 0);
+        assert!((u - 0.26).abs() < 1e-6, "{u}");
+        let mut t = 0.9f32;
+        for _ in 0..2000 {
+            t = update(t, 0.3, RELAX, 0);
+        }
+        assert!((t - 0.3).abs() < 1e-3, "converges to env: {t}");
+    }
+
+    #[test]
+    fn residents_relax_faster_than_migrants_toward_what_the_village_shows() {
+        let mut w = world(200);
+        w.villages[0].service_quality = 1.0;
+        w.villages[0].order = 1.0;
+        w.villages[0].formalism = 0.0;
+        let (res, mig) = with_village(&mut w, 0, |_, a| {
+            let r = residents(a);
+            let (res, mig) = (r[0], r[1]);
+            a.residence[mig] = crate::model::agents::residence::MIGRANT;
+            for i in [res, mig] {
+                a.trust_branch[i] = 0.5;
+                a.trust_gov[i] = 0.5;
+                a.exp_branch[i] = 0;
+                a.exp_gov[i] = 0;
+            }
+            (res, mig)
+        });
+        let vacant = with_village(&mut w, 0, |_, a| {
+            let i = (0..a.len())
+                .find(|&i| a.residence[i] == crate::model::agents::residence::VACANT)
+                .expect("room");
+            a.trust_branch[i] = 0.5;
+            i
+        });
+        run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
+        let (tr, tm) = (w.agents.trust_branch[res] - 0.5, w.agents.trust_branch[mig] - 0.5);
+        assert!((tr - RELAX * 0.5).abs() < 1e-6, "resident {tr}");
+        assert!((tm - RELAX * 0.25 * 0.5).abs() < 1e-6, "migrant {tm}");
+        assert!(w.agents.trust_gov[res] > 0.5);
+        assert_eq!(w.agents.trust_branch[vacant], 0.5);
+    }
+
+    #[test]
+    fn a_months_experiences_move_trust() {
+        let mut w = world(200);
+        // An environment of exactly 0.5 for both, so only the events move trust.
+        w.villages[0].service_quality = 0.5;
+        w.villages[0].order = 0.5;
+        w.villages[0].formalism = 0.5;
+        let (good, bad) = with_village(&mut w, 0, |_, a| {
+            let r = residents(a);
+            let (good, bad) = (r[0], r[1]);
+            for i in [good, bad] {
+                a.trust_branch[i] = 0.5;
+                a.trust_gov[i] = 0.5;
+            }
+            a.exp_branch[good] = 2;
+            a.exp_gov[good] = 1;
+            a.exp_branch[bad] = -2;
+            a.exp_gov[bad] = -3;
+            (good, bad)
+        });
+        run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
+        let t = &w.agents;
+        let close = |x: f32, y: f32| (x - y).abs() < 1e-6;
+        assert!(close(t.trust_branch[good], 0.5 + 2.0 * EVENT_STEP * 0.5));
+        assert!(close(t.trust_gov[good], 0.5 + EVENT_STEP * 0.5));
+        assert!(close(t.trust_branch[bad], 0.5 - 2.0 * EVENT_STEP * 0.5));
+        assert!(close(t.trust_gov[bad], 0.5 - 3.0 * EVENT_STEP * 0.5));
+    }
+}
