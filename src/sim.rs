@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::model::observe::{governance_index, Metrics};
+use crate::model::observe::{governance_index, power_concentration, Metrics};
 use crate::model::{Village, World};
 use crate::scenario::Scenario;
 
@@ -69,7 +69,7 @@ impl VillageRow {
         let res = s.residents.max(1) as f64;
         let capture = if s.funds > 0.0 { s.leaked / s.funds } else { 0.0 };
         let trust_branch = s.trust_branch_sum / res;
-        let conc = v.committee.concentration as f64 * (1.0 - v.supervision as f64);
+        let conc = power_concentration(v, v.supervision as f64);
         VillageRow {
             step,
             year,

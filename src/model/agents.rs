@@ -45,6 +45,12 @@ pub mod part {
     pub const HELPED: u8 = 8;
     /// Was helped.
     pub const HELPED_BY: u8 = 16;
+    /// Contributed to public goods last month (kept one month).
+    pub const CONTRIBUTED_LAST: u8 = 32;
+    /// Voted at the last election (kept until the next one).
+    pub const VOTED_LAST: u8 = 64;
+    /// Bits that survive the monthly reset.
+    pub const CARRIED: u8 = VOTED_LAST;
 }
 
 /// Villager roles.

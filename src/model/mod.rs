@@ -99,7 +99,7 @@ pub struct Village {
     pub alive: u32,
     /// Children by month of age, 0 to 191.
     pub children: Box<[u16; ADULT_MONTHS]>,
-    /// Clan shares at founding (slot clans follow them).
+    /// Number of clans at founding (slot clans follow the founding shares).
     pub clans: u8,
     /// Party branch.
     pub branch: Branch,

@@ -30,6 +30,8 @@ pub struct VillageStats {
     pub residents: u32,
     /// Migrants at the end of the month.
     pub migrants: u32,
+    /// Residents who have returned from migration at least once.
+    pub returnees: u32,
     /// Residents aged 60+.
     pub residents_60: u32,
     /// Residents aged 65+.
@@ -143,6 +145,9 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             continue;
         }
         s.residents += 1;
+        if a.flags[i] & flag::RETURNED != 0 {
+            s.returnees += 1;
+        }
         let age = a.age[i];
         if age >= 60 * 12 {
             s.residents_60 += 1;
@@ -269,6 +274,8 @@ metrics! {
     return_flow: "Migrants who returned this month.",
     births: "Births this month.",
     deaths: "Adult deaths this month.",
+    child_deaths: "Deaths of children under 16 this month.",
+    returnees: "Residents who have returned from migration at least once.",
     share_60_plus: "Share of residents aged 60 or more.",
     share_65_plus: "Share of residents aged 65 or more.",
     party_active: "Active party members: resident and below retirement age.",
@@ -368,6 +375,8 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         m.return_flow += s.returns as f64;
         m.births += s.births as f64;
         m.deaths += s.deaths as f64;
+        m.child_deaths += s.child_deaths as f64;
+        m.returnees += s.returnees as f64;
         m.share_60_plus += s.residents_60 as f64;
         m.share_65_plus += s.residents_65 as f64;
         m.party_active += s.party_active as f64;
@@ -408,7 +417,7 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         auton += v.committee.autonomy as f64;
         form += v.formalism as f64;
         bully += v.bully_power as f64;
-        conc += v.committee.concentration as f64 * (1.0 - supervision_of(v));
+        conc += power_concentration(v, v.supervision as f64);
         control[v.committee.controller as usize] += 1.0;
         if v.committee.contested {
             contested += 1.0;
@@ -458,9 +467,4 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         m.bully_power,
     );
     m
-}
-
-/// The supervision strength a village operated under this month (recorded by allocation).
-fn supervision_of(v: &Village) -> f64 {
-    v.supervision as f64
 }

@@ -264,7 +264,7 @@ impl Default for Economy {
             education_premium: 0.12,
             saving_rate: 0.25,
             wealth_depreciation: 0.03,
-            transfers: Schedule::keys(&[(2000.0, 20.0), (2005.9, 30.0), (2006.0, 120.0), (2030.0, 900.0)]),
+            transfers: Schedule::keys(&[(2000.0, 20.0), (2005.92, 30.0), (2006.0, 120.0), (2030.0, 900.0)]),
             downturn: Schedule::Constant(0.0),
         }
     }
@@ -306,6 +306,8 @@ pub struct Migration {
     pub return_gap_effect: f64,
     /// Effect of an urban downturn on returning.
     pub downturn_effect: f64,
+    /// Effect per year away on returning (negative: migrants settle in the city).
+    pub settle_effect: f64,
 }
 
 impl Default for Migration {
@@ -327,6 +329,7 @@ impl Default for Migration {
             return_order_effect: 1.0,
             return_gap_effect: -0.5,
             downturn_effect: 2.0,
+            settle_effect: -0.1,
         }
     }
 }
@@ -422,7 +425,7 @@ impl Default for Governance {
             stance: 0.4,
             adjust_rate: 0.3,
             admin_pressure: Schedule::keys(&[(2000.0, 0.4), (2030.0, 0.6)]),
-            term_years: 3,
+            term_years: 5,
             first_election: 2002,
             autonomy: 0.5,
             economic_elite_share: 0.02,
@@ -762,6 +765,7 @@ impl Validate for Scenario {
             ("migration.return_order_effect", m.return_order_effect),
             ("migration.return_gap_effect", m.return_gap_effect),
             ("migration.downturn_effect", m.downturn_effect),
+            ("migration.settle_effect", m.settle_effect),
         ] {
             v.range(k, val, -10.0, 10.0);
         }

@@ -1,7 +1,7 @@
 //! Process 1, demography: ageing, Gompertz-Makeham mortality, births to women of
 //! child-bearing age, child mortality, and children turning 16 who become agents.
 
-use crate::model::agents::{flag, residence, AgentsMut};
+use crate::model::agents::{flag, part, residence, AgentsMut};
 use crate::model::rng::{chance, normal, stream, Network, Phase, Stream};
 use crate::model::{StepCtx, Village, ADULT_MONTHS, NONE};
 
@@ -17,7 +17,14 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         if a.residence[i] == residence::VACANT {
             continue;
         }
-        a.part[i] = 0;
+        // This month's participation starts empty; last month's contribution and the last
+        // vote are remembered.
+        let last = if a.part[i] & part::CONTRIBUTED != 0 {
+            part::CONTRIBUTED_LAST
+        } else {
+            0
+        };
+        a.part[i] = (a.part[i] & part::CARRIED) | last;
         a.exp_branch[i] = 0;
         a.exp_gov[i] = 0;
         a.age[i] = a.age[i].saturating_add(1);

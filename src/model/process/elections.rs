@@ -13,7 +13,7 @@
 //! The winner's type sets who controls the committee; a narrow margin marks it contested.
 //! The arrangement sets the structural concentration of power.
 
-use crate::model::agents::{flag, residence, role, AgentsMut};
+use crate::model::agents::{flag, part, residence, role, AgentsMut};
 use crate::model::rng::{chance, gumbel, stream, Phase};
 use crate::model::{arrangement_concentration, Controller, StepCtx, Village, NONE};
 use crate::scenario::Arrangement;
@@ -51,6 +51,21 @@ fn best<F: Fn(usize) -> bool>(a: &AgentsMut, keep: F, score: impl Fn(usize) -> f
     out.map(|(i, _)| i)
 }
 
+/// Turnout bonus of those who voted at the last election (habit; Gerber, Green and Shachar 2003).
+pub const HABIT: f64 = 0.1;
+
+/// The branch's nominee: the secretary under "one shoulder", otherwise the most competent
+/// other active resident member (the secretary if there is none).
+pub fn nominee(arr: Arrangement, secretary: u32, retire_months: u16, a: &AgentsMut) -> Option<usize> {
+    let active = |i: usize| a.flags[i] & flag::PARTY != 0 && a.age[i] < retire_months;
+    let sec =
+        (secretary != NONE && a.residence[secretary as usize] == residence::RESIDENT).then_some(secretary as usize);
+    match arr {
+        Arrangement::OneShoulder if sec.is_some() => sec,
+        _ => best(a, |i| active(i) && Some(i) != sec, |i| competence(a, i)).or(sec),
+    }
+}
+
 /// Run an election in one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
@@ -74,12 +89,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
 
     let mut cands: Vec<Candidate> = Vec::with_capacity(4);
     let sec = v.branch.secretary;
-    let active = |i: usize| a.flags[i] & flag::PARTY != 0 && a.age[i] < retire;
-    let nominee = match sg.arrangement {
-        Arrangement::OneShoulder if sec != NONE => Some(sec as usize),
-        _ => best(a, |i| active(i) && i as u32 != sec, |i| competence(a, i)).or((sec != NONE).then_some(sec as usize)),
-    };
-    if let Some(n) = nominee {
+    if let Some(n) = nominee(sg.arrangement, sec, retire, a) {
         let c = 0.5 * competence(a, n) + 0.5 * v.branch.capacity as f64;
         cands.push(Candidate {
             slot: n,
@@ -151,6 +161,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let autonomy = v.committee.autonomy as f64;
     let mobilise = sg.turnout_effect * ctx.self_gov;
     let bully_fear = 1.5 * v.bully_power as f64;
+    let legitimacy = v.branch.legitimacy as f64;
     let mut voters = 0u32;
     for i in 0..a.len() {
         let r = a.residence[i];
@@ -158,7 +169,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             continue;
         }
         let tb = a.trust_branch[i] as f64;
-        let mut p = 0.05 + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy + mobilise;
+        let habit = if a.part[i] & part::VOTED_LAST != 0 { HABIT } else { 0.0 };
+        a.part[i] &= !part::VOTED_LAST;
+        let mut p = habit + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy + mobilise;
         if r == residence::MIGRANT {
             p *= 0.25;
         }
@@ -166,7 +179,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             continue;
         }
         voters += 1;
-        a.part[i] |= crate::model::agents::part::VOTED;
+        a.part[i] |= part::VOTED | part::VOTED_LAST;
         let (mut top, mut top_u) = (0usize, f64::NEG_INFINITY);
         for (k, c) in cands.iter().enumerate() {
             let mut u = 2.0 * c.competence + gumbel(&mut rng);
@@ -175,7 +188,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                 u += g.clan_strength * if c.kind == Controller::Clan { 1.5 } else { 0.5 };
             }
             match c.kind {
-                Controller::Branch => u += 2.5 * tb,
+                Controller::Branch => u += 2.0 * tb + legitimacy,
                 Controller::Bully => u += bully_fear * (1.0 - tb),
                 _ => {}
             }
@@ -211,11 +224,20 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     } else {
         0.0
     };
+    let previous = v.committee.director;
+    if previous != NONE && previous != sec && previous != win.slot as u32 && a.role[previous as usize] == role::CADRE {
+        a.role[previous as usize] = role::ORDINARY;
+    }
     v.committee.director = win.slot as u32;
     v.committee.controller = win.kind;
     v.committee.contested = cands.len() > 1 && margin < g.contested_margin;
     v.committee.term_start = ctx.year;
-    v.committee.concentration = arrangement_concentration(sg.arrangement, win.kind == Controller::Branch);
+    // "One shoulder" concentrates power only when one person really holds both posts.
+    let arrangement = match sg.arrangement {
+        Arrangement::OneShoulder if win.slot as u32 != sec => Arrangement::CrossServing,
+        arr => arr,
+    };
+    v.committee.concentration = arrangement_concentration(arrangement, win.kind == Controller::Branch);
     if win.kind == Controller::Branch {
         a.role[win.slot] = role::CADRE;
     }

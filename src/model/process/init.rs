@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use crate::model::agents::{flag, residence, role, AgentsMut};
+use crate::model::agents::{flag, part, residence, role, AgentsMut};
 use crate::model::observe::VillageStats;
 use crate::model::rng::{chance, normal, stream, Phase, Stream};
 use crate::model::{arrangement_concentration, Branch, Committee, Controller, Scratch, Village, ADULT_MONTHS, NONE};
@@ -135,7 +135,7 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         if a.residence[i] == residence::MIGRANT {
             a.away[i] = rng.random_range(0..60);
         }
-        let w = sc.economy.rural_wage.at(start) * 12.0 * (1.0 + 0.1 * a.edu[i] as f64);
+        let w = sc.economy.rural_wage.at(start) * 12.0 * (1.0 + sc.economy.education_premium * a.edu[i] as f64);
         a.wealth[i] = (w * (0.8 * normal(&mut rng)).exp()) as f32;
     }
 
@@ -174,7 +174,12 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         .filter(|&i| a.flags[i] & flag::FEMALE != 0)
         .map(|i| {
             let z = (a.age[i] as f64 / 12.0 + 0.5 - p.fertility_mean_age) / p.fertility_sd;
-            tfr * (-0.5 * z * z).exp() / (p.fertility_sd * (2.0 * std::f64::consts::PI).sqrt()) / 12.0
+            let away = if a.residence[i] == residence::MIGRANT {
+                p.migrant_fertility
+            } else {
+                1.0
+            };
+            away * tfr * (-0.5 * z * z).exp() / (p.fertility_sd * (2.0 * std::f64::consts::PI).sqrt()) / 12.0
         })
         .sum();
     let mut children = Box::new([0u16; ADULT_MONTHS]);
@@ -233,7 +238,19 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         &mut scratch,
     );
     super::party::update_branch(sc, &mut village, a);
-    village.committee.director = village.branch.secretary;
+    let retire = (g.retire_age * 12.0) as u16;
+    let arr = sc.paths.self_government.arrangement;
+    let sec = village.branch.secretary;
+    village.committee.director = super::elections::nominee(arr, sec, retire, a).map_or(NONE, |i| i as u32);
+    if village.committee.director != NONE {
+        a.role[village.committee.director as usize] = role::CADRE;
+    }
+    // Those who voted at the last election before the run: the initial turnout.
+    for i in 0..n {
+        if chance(&mut rng, village.turnout as f64) {
+            a.part[i] |= part::VOTED_LAST;
+        }
+    }
     village
 }
 
@@ -387,7 +404,13 @@ mod tests {
             assert_ne!(s, NONE);
             assert!(super::super::party::is_active(&sc, a, s as usize));
             assert_eq!(a.role[s as usize], role::CADRE);
-            assert_eq!(v.committee.director, s);
+            // Under the default "separate" arrangement the branch's nominee, another active
+            // member, directs the committee.
+            let d = v.committee.director;
+            assert_ne!(d, NONE);
+            assert_ne!(d, s);
+            assert!(super::super::party::is_active(&sc, a, d as usize));
+            assert_eq!(a.role[d as usize], role::CADRE);
             assert_eq!(v.committee.controller, Controller::Branch);
             assert!(v.branch.capacity > 0.0 && v.branch.capacity <= 1.0);
             let members = occupied(a)

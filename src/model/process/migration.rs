@@ -5,10 +5,10 @@
 //! urban wage times the employment probability, computed region-wide each month), age,
 //! education and `market`, held back by `civic`, resident ties and local service quality.
 //! Return is a hazard rising with age, service quality and order, falling with the wage gap,
-//! and raised by urban downturns. Party members who leave become "flowing" members: they stay
+//! raised by urban downturns, and falling with years away (migrants settle in the city). Party members who leave become "flowing" members: they stay
 //! members but no longer take part in the branch.
 
-use crate::model::agents::{flag, residence, AgentsMut};
+use crate::model::agents::{flag, residence, role, AgentsMut};
 use crate::model::rng::{chance, monthly, stream, Network, Phase};
 use crate::model::{StepCtx, Village, NONE};
 
@@ -64,11 +64,17 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                 if v.committee.director == i as u32 {
                     v.committee.director = NONE;
                 }
+                if v.branch.secretary == i as u32 {
+                    // A departing secretary leaves the post at once; process 11 names a successor.
+                    v.branch.secretary = NONE;
+                    a.role[i] = role::ORDINARY;
+                }
             }
         } else {
             a.wealth[i] = (a.wealth[i] as f64 * keep + e.saving_rate * ctx.expected_urban_wage * premium) as f32;
             a.away[i] = a.away[i].saturating_add(1);
-            let lin = return_const + m.return_age_effect * (years - 40.0) / 10.0;
+            let lin =
+                return_const + m.return_age_effect * (years - 40.0) / 10.0 + m.settle_effect * a.away[i] as f64 / 12.0;
             if chance(&mut rng, monthly(m.return_base * lin.exp())) {
                 a.residence[i] = residence::RESIDENT;
                 a.flags[i] |= flag::RETURNED;

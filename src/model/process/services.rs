@@ -17,6 +17,9 @@ use crate::model::{StepCtx, Village};
 
 use super::{effective_capacity, experience};
 
+/// Extra contribution probability of those who contributed last month (consistency).
+pub const HABIT: f64 = 0.05;
+
 /// Tries to find a willing helper for one need.
 pub const HELPER_TRIES: usize = 8;
 
@@ -39,7 +42,12 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             continue;
         }
         eligible += 1;
-        let w = (a.civic[i] as f64 + sanction - 0.5 * a.market[i] as f64) * (0.5 + coop_prev);
+        let habit = if a.part[i] & part::CONTRIBUTED_LAST != 0 {
+            HABIT
+        } else {
+            0.0
+        };
+        let w = (a.civic[i] as f64 + sanction - 0.5 * a.market[i] as f64) * (0.5 + coop_prev) + habit;
         if chance(&mut rng, w.clamp(0.0, 1.0)) {
             contributors += 1;
             a.part[i] |= part::CONTRIBUTED;
