@@ -329,7 +329,7 @@ impl Default for Migration {
             return_order_effect: 1.0,
             return_gap_effect: -0.5,
             downturn_effect: 2.0,
-            settle_effect: -0.1,
+            settle_effect: -0.05,
         }
     }
 }
