@@ -93,3 +93,33 @@ fn first_diff_line(a: &[u8], b: &[u8]) -> usize {
         .map(|i| i + 1)
         .unwrap_or_else(|| a.lines().count().min(b.lines().count()) + 1)
 }
+
+/// A growing population outgrows its reserved slots, so the villager columns are repacked
+/// mid-run; results must still not depend on the thread count.
+#[test]
+fn repacking_a_growing_population_is_thread_count_invariant() {
+    let dir = tempfile::tempdir().unwrap();
+    let grow = [
+        "--set",
+        "population.initial_growth=0.05",
+        "--set",
+        "population.tfr=6",
+        "--set",
+        "population.makeham=0.02",
+        "--set",
+        "run.end_year=2020",
+    ];
+    let mut outputs = Vec::new();
+    for threads in ["1", "3"] {
+        let out = dir.path().join(format!("grow-{threads}"));
+        let mut args = grow.to_vec();
+        args.extend(["--threads", threads]);
+        run_tiny(&out, &args);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        assert!(manifest["repacks"].as_u64().unwrap() > 0, "the scenario must force a repack: {manifest}");
+        outputs.push((fs::read(out.join("metrics.csv")).unwrap(), fs::read(out.join("villages.csv")).unwrap()));
+    }
+    assert!(outputs[0].0 == outputs[1].0, "metrics.csv differs (line {})", first_diff_line(&outputs[0].0, &outputs[1].0));
+    assert!(outputs[0].1 == outputs[1].1, "villages.csv differs (line {})", first_diff_line(&outputs[0].1, &outputs[1].1));
+}
