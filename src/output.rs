@@ -3,7 +3,8 @@
 //! Files are written under temporary names (`.NAME.partial`) and renamed when complete, the
 //! manifest last, so a crash never leaves a half file that looks whole. A non-empty output
 //! folder is only reused when its manifest records the very same resolved scenario (same
-//! parameters, same seed: the same results); anything else needs `--force`.
+//! parameters, same seed) run by the same program version and commit, that is, the same
+//! results; anything else needs `--force`.
 
 use std::fs;
 use std::io::Write;
@@ -20,9 +21,10 @@ use crate::sim::RunOutput;
 /// Files a run writes.
 pub const FILES: [&str; 3] = ["metrics.csv", "villages.csv", "manifest.json"];
 
-/// A stable fingerprint of a resolved scenario (its TOML text hashed).
+/// A fingerprint of a run's inputs: the resolved scenario (its TOML text, seed included) and
+/// the program (version and git commit), hashed. Equal fingerprints mean equal results.
 pub fn fingerprint(sc: &Scenario) -> String {
-    let text = sc.to_toml();
+    let text = format!("{}\n{}\n{}", sc.to_toml(), env!("CARGO_PKG_VERSION"), env!("RURALGOV_GIT_COMMIT"));
     let mut h = 0x243F_6A88_85A3_08D3u64;
     for chunk in text.as_bytes().chunks(8) {
         let mut b = [0u8; 8];
