@@ -63,6 +63,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                 v.stats.outflow += 1;
                 if v.committee.director == i as u32 {
                     v.committee.director = NONE;
+                    if v.branch.secretary != i as u32 && a.role[i] == role::CADRE {
+                        a.role[i] = role::ORDINARY;
+                    }
                 }
                 if v.branch.secretary == i as u32 {
                     // A departing secretary leaves the post at once; process 11 names a successor.
