@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod experiment;
 pub mod model;
 pub mod output;
 pub mod scenario;

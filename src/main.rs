@@ -19,7 +19,11 @@ Examples:
   ruralgov run scenarios/baseline.toml --set region.villages=50 --set paths.culture.intensity=1
   ruralgov validate scenarios/*.toml
   ruralgov show scenarios/combined.toml
-  ruralgov diff scenarios/baseline.toml scenarios/combined.toml";
+  ruralgov diff scenarios/baseline.toml scenarios/combined.toml
+  ruralgov sweep scenarios/experiments/paths.toml --out results/paths
+  ruralgov compare results/paths --baseline baseline --bootstrap 2000
+  ruralgov sensitivity results/morris
+  ruralgov sweep X.toml --out part0 --shard 0/2 && ruralgov merge part0 part1 --out all";
 
 /// Agent-based simulation of rural governance: villagers, elites, the party branch, the
 /// villagers' committee and the township, under four policy paths.
@@ -76,6 +80,52 @@ enum Command {
         a: PathBuf,
         /// Second scenario.
         b: PathBuf,
+    },
+    /// Run an experiment (arms x design points x replications), resumably.
+    #[command(after_help = EXAMPLES)]
+    Sweep {
+        /// Experiment file (TOML).
+        experiment: PathBuf,
+        /// Output folder [default: results/<experiment name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs in parallel [default: all cores]. Results do not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only every N-th run starting at I (0 <= I < N), e.g. --shard 0/4; merge shards with `merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Discard an earlier partial sweep of a different plan in the output folder.
+        #[arg(long)]
+        restart: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Paired differences of every arm against a baseline arm, with 95% confidence intervals.
+    Compare {
+        /// A finished sweep folder.
+        dir: PathBuf,
+        /// Baseline arm [default: the first arm].
+        #[arg(long)]
+        baseline: Option<String>,
+        /// Also give percentile bootstrap intervals with this many resamples.
+        #[arg(long, default_value_t = 0)]
+        bootstrap: usize,
+    },
+    /// Morris or Sobol sensitivity indices of a finished sweep (writes sensitivity.csv).
+    Sensitivity {
+        /// A finished sweep folder.
+        dir: PathBuf,
+    },
+    /// Combine shard folders into what one unsharded sweep writes.
+    Merge {
+        /// Shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -146,7 +196,131 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             print_out(&text)
         }
+        Command::Sweep {
+            experiment,
+            out,
+            jobs,
+            shard,
+            restart,
+            quiet,
+        } => sweep(&experiment, out, jobs, shard.as_deref(), restart, quiet),
+        Command::Compare {
+            dir,
+            baseline,
+            bootstrap,
+        } => {
+            let rows = ruralgov::experiment::compare::compare(&dir, baseline.as_deref(), bootstrap)?;
+            let path = ruralgov::experiment::compare::write(&dir, &rows)?;
+            print_out(&ruralgov::experiment::compare::render(&rows))?;
+            eprintln!("wrote {}", path.display());
+            Ok(())
+        }
+        Command::Sensitivity { dir } => {
+            let text = ruralgov::experiment::sensitivity::from_dir(&dir)?;
+            print_out(&text)
+        }
+        Command::Merge { dirs, out } => {
+            let written = ruralgov::experiment::sweep::merge(&dirs, &out)?;
+            eprintln!(
+                "merged {} folders into {} ({} files)",
+                dirs.len(),
+                out.display(),
+                written.len()
+            );
+            Ok(())
+        }
     }
+}
+
+fn parse_shard(s: &str) -> anyhow::Result<(u32, u32)> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| anyhow::anyhow!("--shard {s}: expected I/N, e.g. 0/4"))?;
+    let (i, n): (u32, u32) = (
+        i.trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--shard {s}: I must be a whole number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--shard {s}: N must be a whole number"))?,
+    );
+    if n == 0 || i >= n {
+        anyhow::bail!("--shard {s}: expected I/N with 0 <= I < N, e.g. 0/4 ... 3/4");
+    }
+    Ok((i, n))
+}
+
+fn sweep(
+    path: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    restart: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use ruralgov::experiment::{plan::Plan, spec, sweep};
+    let loaded = spec::load(path)?;
+    let shard = shard.map(parse_shard).transpose()?;
+    let plan = Plan::build(&loaded)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.experiment.name));
+    let opts = sweep::Options {
+        out: out.clone(),
+        jobs,
+        shard,
+        restart,
+    };
+    let show_bar = !quiet && std::io::stderr().is_terminal();
+    let bar = std::sync::Mutex::new(None::<ProgressBar>);
+    let started = Instant::now();
+    let progress = |done: usize, total: usize| {
+        if !show_bar {
+            return;
+        }
+        let Ok(mut guard) = bar.lock() else { return };
+        if guard.is_none() && done < total {
+            let b = ProgressBar::new(total as u64);
+            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} runs, ETA {eta}") {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_message(loaded.experiment.name.clone());
+            *guard = Some(b);
+        }
+        if let Some(b) = guard.as_ref() {
+            b.set_position(done as u64);
+        }
+    };
+    let report = sweep::sweep(&plan, &opts, &progress);
+    if let Ok(mut guard) = bar.lock() {
+        if let Some(b) = guard.take() {
+            b.finish_and_clear();
+        }
+    }
+    let report = report?;
+    if !quiet {
+        println!(
+            "{}: {} runs in the plan, {} in this {}; {} already finished, {} run now in {:.1} s ({} jobs)",
+            loaded.experiment.name,
+            report.total,
+            report.mine,
+            if shard.is_some() { "shard" } else { "sweep" },
+            report.skipped,
+            report.ran,
+            started.elapsed().as_secs_f64(),
+            jobs
+        );
+        if report.written.is_empty() {
+            println!("shard done; combine the shards with: ruralgov merge <shard folders> --out <folder>");
+        } else {
+            let names: Vec<String> = report
+                .written
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            println!("wrote {} in {}", names.join(", "), out.display());
+        }
+    }
+    Ok(())
 }
 
 fn print_out(text: &str) -> anyhow::Result<()> {

@@ -24,7 +24,12 @@ pub const FILES: [&str; 3] = ["metrics.csv", "villages.csv", "manifest.json"];
 /// A fingerprint of a run's inputs: the resolved scenario (its TOML text, seed included) and
 /// the program (version and git commit), hashed. Equal fingerprints mean equal results.
 pub fn fingerprint(sc: &Scenario) -> String {
-    let text = format!("{}\n{}\n{}", sc.to_toml(), env!("CARGO_PKG_VERSION"), env!("RURALGOV_GIT_COMMIT"));
+    let text = format!(
+        "{}\n{}\n{}",
+        sc.to_toml(),
+        env!("CARGO_PKG_VERSION"),
+        env!("RURALGOV_GIT_COMMIT")
+    );
     let mut h = 0x243F_6A88_85A3_08D3u64;
     for chunk in text.as_bytes().chunks(8) {
         let mut b = [0u8; 8];

@@ -117,9 +117,23 @@ fn repacking_a_growing_population_is_thread_count_invariant() {
         run_tiny(&out, &args);
         let manifest: serde_json::Value =
             serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
-        assert!(manifest["repacks"].as_u64().unwrap() > 0, "the scenario must force a repack: {manifest}");
-        outputs.push((fs::read(out.join("metrics.csv")).unwrap(), fs::read(out.join("villages.csv")).unwrap()));
+        assert!(
+            manifest["repacks"].as_u64().unwrap() > 0,
+            "the scenario must force a repack: {manifest}"
+        );
+        outputs.push((
+            fs::read(out.join("metrics.csv")).unwrap(),
+            fs::read(out.join("villages.csv")).unwrap(),
+        ));
     }
-    assert!(outputs[0].0 == outputs[1].0, "metrics.csv differs (line {})", first_diff_line(&outputs[0].0, &outputs[1].0));
-    assert!(outputs[0].1 == outputs[1].1, "villages.csv differs (line {})", first_diff_line(&outputs[0].1, &outputs[1].1));
+    assert!(
+        outputs[0].0 == outputs[1].0,
+        "metrics.csv differs (line {})",
+        first_diff_line(&outputs[0].0, &outputs[1].0)
+    );
+    assert!(
+        outputs[0].1 == outputs[1].1,
+        "villages.csv differs (line {})",
+        first_diff_line(&outputs[0].1, &outputs[1].1)
+    );
 }

@@ -1,0 +1,195 @@
+//! Sensitivity analysis of Morris and Sobol designs, per arm and metric.
+//!
+//! Each design point is run with several replications (seeds). Indices are computed on the
+//! mean over replications at each point, and the share of the output variance that is seed
+//! noise (variance within points over total variance) is reported beside them, so a
+//! parameter's apparent importance can be told apart from simulation noise.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::plan::Plan;
+use super::sampling;
+use super::spec::{Experiment, Method};
+use crate::error::{Error, Result};
+
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Values of one arm and metric grouped by design point: `[point][replicate]`.
+fn by_point(points: usize, rows: impl Iterator<Item = (usize, f64)>) -> Vec<Vec<f64>> {
+    let mut out = vec![Vec::new(); points];
+    for (p, v) in rows {
+        if let Some(slot) = out.get_mut(p) {
+            slot.push(v);
+        }
+    }
+    out
+}
+
+/// The `sensitivity.csv` text for an experiment whose per-point replicate values are given
+/// as `values[arm][metric][point][replicate]`.
+pub fn render(
+    e: &Experiment,
+    arms: &[String],
+    labels: &[String],
+    design: &[Vec<f64>],
+    values: &[Vec<Vec<Vec<f64>>>],
+) -> Result<String> {
+    let bounds: Vec<(f64, f64)> = e
+        .factor
+        .iter()
+        .map(|f| {
+            (
+                f.range.first().copied().unwrap_or(0.0),
+                f.range.get(1).copied().unwrap_or(1.0),
+            )
+        })
+        .collect();
+    let k = bounds.len();
+    let s = &e.sampling;
+    let mut text = String::new();
+    let header = match s.method {
+        Method::Morris => "arm,metric,factor,mu,mu_star,sigma,noise_share\n",
+        _ => "arm,metric,factor,first,first_low,first_high,total,total_low,total_high,noise_share\n",
+    };
+    text.push_str(header);
+    for (ai, arm) in arms.iter().enumerate() {
+        for (mi, label) in labels.iter().enumerate() {
+            let reps = &values[ai][mi];
+            let means: Vec<f64> = reps.iter().map(|r| super::stats::mean(r)).collect();
+            let noise = sampling::variance_decomposition(reps).map(|d| d.2).unwrap_or(f64::NAN);
+            match s.method {
+                Method::Morris => {
+                    let idx =
+                        sampling::morris_indices(&bounds, design, &means, s.trajectories as usize, s.levels as usize)
+                            .map_err(|e| Error::Usage(format!("Morris indices for {label}: {e}")))?;
+                    for (f, ix) in e.factor.iter().zip(idx) {
+                        let _ = writeln!(
+                            text,
+                            "{arm},{label},{},{},{},{},{}",
+                            f.key,
+                            num(ix.mu),
+                            num(ix.mu_star),
+                            num(ix.sigma),
+                            num(noise)
+                        );
+                    }
+                }
+                Method::Sobol => {
+                    let idx = sampling::sobol_indices(&means, k, s.samples as usize, s.bootstrap as usize, s.seed)
+                        .map_err(|e| Error::Usage(format!("Sobol indices for {label}: {e}")))?;
+                    for (f, ix) in e.factor.iter().zip(idx) {
+                        let _ = writeln!(
+                            text,
+                            "{arm},{label},{},{},{},{},{},{},{},{}",
+                            f.key,
+                            num(ix.first),
+                            num(ix.first_ci.0),
+                            num(ix.first_ci.1),
+                            num(ix.total),
+                            num(ix.total_ci.0),
+                            num(ix.total_ci.1),
+                            num(noise)
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// `sensitivity.csv` for a finished plan (`values[run][metric]`).
+pub fn table(plan: &Plan, values: &[Vec<f64>]) -> Result<String> {
+    let labels: Vec<String> = plan.experiment.metric.iter().map(|m| m.label()).collect();
+    let grouped: Vec<Vec<Vec<Vec<f64>>>> = (0..plan.arms.len())
+        .map(|ai| {
+            (0..labels.len())
+                .map(|mi| {
+                    by_point(
+                        plan.points.len(),
+                        plan.runs
+                            .iter()
+                            .zip(values)
+                            .filter(|(r, _)| r.arm == ai)
+                            .map(|(r, v)| (r.point, v.get(mi).copied().unwrap_or(f64::NAN))),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    render(&plan.experiment, &plan.arms, &labels, &plan.points, &grouped)
+}
+
+/// Recompute `sensitivity.csv` from a finished sweep folder (its recorded experiment and
+/// `runs.csv`), write it and return its text.
+pub fn from_dir(dir: &Path) -> Result<String> {
+    let recorded = super::sweep::recorded_plan(dir)?;
+    let e: Experiment = recorded
+        .get("experiment")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: the recorded plan has no readable experiment",
+                dir.display()
+            ))
+        })?;
+    if !matches!(e.sampling.method, Method::Morris | Method::Sobol) || e.factor.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: sensitivity analysis needs a morris or sobol design with factors; this sweep used {:?}",
+            dir.display(),
+            e.sampling.method
+        )));
+    }
+    let runs = super::compare::read_runs(dir)?;
+    let points = runs.rows.iter().map(|r| r.1 as usize + 1).max().unwrap_or(0);
+    let design = read_design(dir, e.factor.len(), points)?;
+    let grouped: Vec<Vec<Vec<Vec<f64>>>> = runs
+        .arms
+        .iter()
+        .map(|arm| {
+            (0..runs.metrics.len())
+                .map(|mi| {
+                    by_point(
+                        points,
+                        runs.rows
+                            .iter()
+                            .filter(|r| &r.0 == arm)
+                            .map(|r| (r.1 as usize, r.4[mi])),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let text = render(&e, &runs.arms, &runs.metrics, &design, &grouped)?;
+    super::sweep::write_atomic(&dir.join("sensitivity.csv"), text.as_bytes())?;
+    Ok(text)
+}
+
+/// The design points (factor values per point) from `runs.csv`.
+fn read_design(dir: &Path, k: usize, points: usize) -> Result<Vec<Vec<f64>>> {
+    let path = dir.join("runs.csv");
+    let mut r = csv::Reader::from_path(&path).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let headers = r.headers().map_err(|e| Error::Usage(e.to_string()))?.clone();
+    let first = headers.iter().position(|h| h == "seed").map(|i| i + 1).unwrap_or(5);
+    let point_col = headers.iter().position(|h| h == "point").unwrap_or(2);
+    let mut design = vec![vec![f64::NAN; k]; points];
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        let p: usize = rec.get(point_col).and_then(|s| s.parse().ok()).unwrap_or(0);
+        if let Some(row) = design.get_mut(p) {
+            for (j, slot) in row.iter_mut().enumerate() {
+                *slot = rec.get(first + j).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+            }
+        }
+    }
+    Ok(design)
+}
