@@ -14,6 +14,8 @@ mod bad_input;
 mod cli;
 #[path = "suite/determinism.rs"]
 mod determinism;
+#[path = "suite/experiments.rs"]
+mod experiments;
 #[path = "suite/invariants.rs"]
 mod invariants;
 #[path = "suite/output_folder.rs"]

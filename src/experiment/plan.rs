@@ -309,6 +309,15 @@ impl Plan {
 }
 
 fn arm_error(path: &Path, arm: &str, err: crate::scenario::ScenarioError) -> Error {
+    if err.file.as_deref() == Some("--set") {
+        // The override came from the experiment's `set` tables (or a factor), not the command line.
+        let key = err.key.as_deref().unwrap_or("?");
+        return Error::Usage(format!(
+            "{}: arm \"{arm}\": the setting \"{key}\" given in the experiment (set or factor): {}",
+            path.display(),
+            err.message
+        ));
+    }
     Error::Usage(format!("{}: arm \"{arm}\": {err}", path.display()))
 }
 
@@ -336,7 +345,11 @@ pub fn describe_changes(old: &serde_json::Value, new: &serde_json::Value) -> Vec
     flat("", new, &mut b);
     let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k) && k.as_str() != "fingerprint")
+        // The run list and design points follow from the experiment: naming the experiment
+        // keys that changed is enough.
+        .filter(|k| {
+            a.get(*k) != b.get(*k) && k.as_str() != "fingerprint" && !k.starts_with("runs") && !k.starts_with("points")
+        })
         .map(|k| {
             let show = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or_else(|| "(absent)".into());
             format!("{k}: {} -> {}", show(&a), show(&b))

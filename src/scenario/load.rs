@@ -557,6 +557,46 @@ impl<'a> Walker<'a> {
                 line,
             },
         );
+        // Entries of an array of tables (`[[metric]]`) or of inline tables get their own
+        // lines, as `metric[1].name`, so an error in the second entry points at it.
+        let entries: Vec<&dyn TableLike> = match item {
+            Item::ArrayOfTables(aot) => aot.iter().map(|t| t as &dyn TableLike).collect(),
+            Item::Value(toml_edit::Value::Array(arr)) => arr
+                .iter()
+                .filter_map(|x| x.as_inline_table().map(|t| t as &dyn TableLike))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (i, t) in entries.into_iter().enumerate() {
+            let entry = format!("{full}[{i}]");
+            let keys: Vec<(String, usize)> = t
+                .iter()
+                .map(|(k, x)| {
+                    (
+                        k.to_string(),
+                        self.src.line(t.key(k).and_then(|key| key.span()).or_else(|| x.span())),
+                    )
+                })
+                .collect();
+            let entry_line = keys.iter().map(|(_, l)| *l).filter(|&l| l > 0).min().unwrap_or(line);
+            self.origins.insert(
+                entry.clone(),
+                Origin {
+                    file: self.src.file.to_string(),
+                    line: entry_line,
+                },
+            );
+            for (k, key_line) in keys {
+                let line = if key_line > 0 { key_line } else { entry_line };
+                self.origins.insert(
+                    format!("{entry}.{k}"),
+                    Origin {
+                        file: self.src.file.to_string(),
+                        line,
+                    },
+                );
+            }
+        }
         Some(v)
     }
 
