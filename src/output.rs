@@ -19,7 +19,13 @@ use crate::scenario::Scenario;
 use crate::sim::RunOutput;
 
 /// Files a run writes.
-pub const FILES: [&str; 3] = ["metrics.csv", "villages.csv", "manifest.json"];
+pub const FILES: [&str; 5] = [
+    "metrics.csv",
+    "villages.csv",
+    "pyramid.csv",
+    "distributions.csv",
+    "manifest.json",
+];
 
 /// A fingerprint of a run's inputs: the resolved scenario (its TOML text, seed included) and
 /// the program (version and git commit), hashed. Equal fingerprints mean equal results.
@@ -152,6 +158,14 @@ pub fn write_metrics(w: &mut dyn Write, metrics: &[Metrics]) -> std::io::Result<
     out.flush()
 }
 
+fn write_rows<T: serde::Serialize>(w: &mut dyn Write, rows: &[T]) -> std::io::Result<()> {
+    let mut c = csv::Writer::from_writer(w);
+    for r in rows {
+        c.serialize(r)?;
+    }
+    c.flush()
+}
+
 /// Describes the run for the manifest.
 #[derive(Debug, Clone)]
 pub struct RunInfo<'a> {
@@ -197,19 +211,17 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     let mut written = vec![write_atomic(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?];
     let villages_path = dir.join("villages.csv");
     if sc.output.villages {
-        written.push(write_atomic(dir, "villages.csv", |w| {
-            let mut c = csv::Writer::from_writer(w);
-            for r in &out.villages {
-                c.serialize(r)?;
-            }
-            c.flush()
-        })?);
+        written.push(write_atomic(dir, "villages.csv", |w| write_rows(w, &out.villages))?);
     } else if villages_path.exists() {
         fs::remove_file(&villages_path).map_err(|e| Error::Write {
             path: villages_path,
             reason: e,
         })?;
     }
+    written.push(write_atomic(dir, "pyramid.csv", |w| write_rows(w, &out.pyramid))?);
+    written.push(write_atomic(dir, "distributions.csv", |w| {
+        write_rows(w, &out.distributions)
+    })?);
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
         .split(',')
         .filter_map(|kv| kv.split_once('='))

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::model::census::{self, HistogramRow, PyramidRow};
 use crate::model::observe::{governance_index, power_concentration, Metrics};
 use crate::model::{Village, World};
 use crate::scenario::Scenario;
@@ -116,6 +117,10 @@ pub struct RunOutput {
     pub metrics: Vec<Metrics>,
     /// Yearly village rows (when the scenario asks for them).
     pub villages: Vec<VillageRow>,
+    /// Age pyramid at the start and at the end.
+    pub pyramid: Vec<PyramidRow>,
+    /// Histograms of `market` and `civic` at the start and every December.
+    pub distributions: Vec<HistogramRow>,
     /// Registered adults at the start.
     pub initial_registered: u64,
     /// Bytes of model state per registered adult at the start.
@@ -147,6 +152,9 @@ pub fn run(sc: &Scenario, threads: usize, mut progress: impl FnMut(u32, u32)) ->
         let every = sc.output.record_every.max(1);
         let mut metrics = Vec::with_capacity((steps / every + 1) as usize);
         let mut villages = Vec::new();
+        let start_year = sc.run.start_year;
+        let mut pyramid = census::pyramid(&world.agents, "start", start_year);
+        let mut distributions = census::histograms(&world.agents, start_year - 1);
         for s in 1..=steps {
             let m = pool.install(|| world.step());
             if s % every == 0 || s == steps {
@@ -156,11 +164,18 @@ pub fn run(sc: &Scenario, threads: usize, mut progress: impl FnMut(u32, u32)) ->
             if sc.output.villages && month == 12 {
                 villages.extend(world.villages.iter().map(|v| VillageRow::of(s, year, v)));
             }
+            if month == 12 {
+                distributions.extend(census::histograms(&world.agents, year));
+            }
             progress(s, steps);
         }
+        let (end_year, _) = world.date(steps);
+        pyramid.extend(census::pyramid(&world.agents, "end", end_year));
         Ok(RunOutput {
             metrics,
             villages,
+            pyramid,
+            distributions,
             initial_registered,
             bytes_per_villager,
             slots: world.slots(),

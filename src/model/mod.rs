@@ -11,6 +11,7 @@
 //! count.
 
 pub mod agents;
+pub mod census;
 pub mod observe;
 pub mod process;
 pub mod rng;
