@@ -33,7 +33,13 @@ fn run_tiny_quiet_writes_metrics_villages_and_manifest_and_prints_nothing() {
     let files = names_in(&out);
     assert_eq!(
         files,
-        vec!["manifest.json", "metrics.csv", "villages.csv"],
+        vec![
+            "distributions.csv",
+            "manifest.json",
+            "metrics.csv",
+            "pyramid.csv",
+            "villages.csv"
+        ],
         "unexpected files (partial files left?)"
     );
     assert!(

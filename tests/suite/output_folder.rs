@@ -62,7 +62,16 @@ fn rerunning_identical_command_into_same_folder_succeeds_with_same_results() {
         fs::read(out.join("villages.csv")).unwrap() == first_villages,
         "villages.csv differs on the re-run"
     );
-    assert_eq!(names_in(&out), vec!["manifest.json", "metrics.csv", "villages.csv"]);
+    assert_eq!(
+        names_in(&out),
+        vec![
+            "distributions.csv",
+            "manifest.json",
+            "metrics.csv",
+            "pyramid.csv",
+            "villages.csv"
+        ]
+    );
 }
 
 #[test]
@@ -92,5 +101,14 @@ fn empty_existing_folder_is_accepted() {
     let out = dir.path().join("out");
     fs::create_dir(&out).unwrap();
     run_tiny(&out, &[]);
-    assert_eq!(names_in(&out), vec!["manifest.json", "metrics.csv", "villages.csv"]);
+    assert_eq!(
+        names_in(&out),
+        vec![
+            "distributions.csv",
+            "manifest.json",
+            "metrics.csv",
+            "pyramid.csv",
+            "villages.csv"
+        ]
+    );
 }
