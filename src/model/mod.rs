@@ -18,7 +18,7 @@ pub mod rng;
 
 use rayon::prelude::*;
 
-use crate::scenario::{Arrangement, Scenario};
+use crate::scenario::{Arrangement, Only, Scenario};
 use agents::{residence, Agents, AgentsMut};
 use observe::{Metrics, VillageStats};
 
@@ -419,20 +419,31 @@ pub fn date(sc: &Scenario, s: u32) -> (i32, u32) {
 
 /// Run the processes of one month for one village, in the documented order.
 pub fn step_village(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
-    v.stats = VillageStats::default();
-    process::demography::run(ctx, v, a); // 1
-    process::market::run(ctx, v, a); // 2
-    process::values::run(ctx, v, a); // 3
-    process::migration::run(ctx, v, a); // 4
-    process::disputes::run(ctx, v, a); // 5
-    process::services::run(ctx, v, a); // 6
-    process::culture::run(ctx, v, a, scratch); // 7
-    if ctx.election {
-        process::elections::run(ctx, v, a); // 8
+    v.stats = VillageStats::start_of_month(v);
+    match ctx.sc.run.only {
+        Only::All => {
+            process::demography::run(ctx, v, a); // 1
+            process::market::run(ctx, v, a); // 2
+            process::values::run(ctx, v, a); // 3
+            process::migration::run(ctx, v, a); // 4
+            process::disputes::run(ctx, v, a); // 5
+            process::services::run(ctx, v, a); // 6
+            process::culture::run(ctx, v, a, scratch); // 7
+            if ctx.election {
+                process::elections::run(ctx, v, a); // 8
+            }
+            process::allocation::run(ctx, v, a); // 9
+            process::trust::run(ctx, v, a); // 10
+            process::party::run(ctx, v, a, scratch); // 11
+        }
+        // One submodel alone, for checks against the literature (docs/validation.md).
+        Only::Values => process::values::run(ctx, v, a),
+        Only::PublicGoods => {
+            process::demography::start_month(a);
+            process::services::run(ctx, v, a);
+        }
+        Only::Migration => process::migration::run(ctx, v, a),
     }
-    process::allocation::run(ctx, v, a); // 9
-    process::trust::run(ctx, v, a); // 10
-    process::party::run(ctx, v, a, scratch); // 11
     observe::observe(ctx, v, a); // 12
     #[cfg(debug_assertions)]
     observe::check_invariants(v, a);

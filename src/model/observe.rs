@@ -30,6 +30,10 @@ pub struct VillageStats {
     pub residents: u32,
     /// Migrants at the end of the month.
     pub migrants: u32,
+    /// Sum of migrants' ages in years.
+    pub migrant_age_sum: f64,
+    /// Migrants aged 50+.
+    pub migrants_50: u32,
     /// Residents who have returned from migration at least once.
     pub returnees: u32,
     /// Residents aged 60+.
@@ -120,6 +124,17 @@ pub struct VillageStats {
     pub listened: u32,
 }
 
+impl VillageStats {
+    /// Fresh statistics for a month, with the stocks at its start (for the accounting checks).
+    pub fn start_of_month(v: &Village) -> VillageStats {
+        VillageStats {
+            start_adults: v.alive,
+            start_children: v.children.iter().map(|&c| c as u32).sum(),
+            ..Default::default()
+        }
+    }
+}
+
 /// Power concentration of the village: structural concentration left unsupervised.
 pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
     v.committee.concentration as f64 * (1.0 - supervision)
@@ -139,6 +154,10 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let party = a.flags[i] & flag::PARTY != 0;
         if r == residence::MIGRANT {
             s.migrants += 1;
+            s.migrant_age_sum += a.age[i] as f64 / 12.0;
+            if a.age[i] >= 50 * 12 {
+                s.migrants_50 += 1;
+            }
             if party {
                 s.party_flowing += 1;
             }
@@ -278,6 +297,10 @@ metrics! {
     returnees: "Residents who have returned from migration at least once.",
     share_60_plus: "Share of residents aged 60 or more.",
     share_65_plus: "Share of residents aged 65 or more.",
+    share_60_plus_all_ages: "Share of all residents, children included, aged 60 or more (registered children are counted as residents).",
+    migrant_share: "Share of registered adults away as migrants.",
+    migrant_mean_age: "Mean age of migrants, years.",
+    migrant_share_50_plus: "Share of migrants aged 50 or more.",
     party_active: "Active party members: resident and below retirement age.",
     party_flowing: "Party members away as migrants (\"flowing\").",
     party_mean_age: "Mean age of active party members, years.",
@@ -365,12 +388,15 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
     let (mut cap, mut sq, mut order, mut auton, mut form, mut conc, mut bully) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut share_turn_w, mut contested) = (0.0, 0.0);
     let mut control = [0.0f64; 4];
+    let (mut migrant_age, mut migrants_50) = (0.0, 0.0);
     for v in villages {
         let s = &v.stats;
         m.registered += s.registered as f64;
         m.residents += s.residents as f64;
         m.children += s.children as f64;
         m.migrants += s.migrants as f64;
+        migrant_age += s.migrant_age_sum;
+        migrants_50 += s.migrants_50 as f64;
         m.outflow += s.outflow as f64;
         m.return_flow += s.returns as f64;
         m.births += s.births as f64;
@@ -424,6 +450,10 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         }
     }
     let res = m.residents;
+    m.share_60_plus_all_ages = ratio(m.share_60_plus, res + m.children);
+    m.migrant_share = ratio(m.migrants, m.registered);
+    m.migrant_mean_age = ratio(migrant_age, m.migrants);
+    m.migrant_share_50_plus = ratio(migrants_50, m.migrants);
     m.share_60_plus = ratio(m.share_60_plus, res);
     m.share_65_plus = ratio(m.share_65_plus, res);
     m.party_mean_age = ratio(party_age, m.party_active);

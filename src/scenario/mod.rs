@@ -74,6 +74,46 @@ pub struct Run {
     pub start_year: i32,
     /// The run ends in January of this year.
     pub end_year: i32,
+    /// Which processes run: `all` (the model), or one submodel alone for checking it
+    /// against the literature (`values`, `public_goods`, `migration`).
+    pub only: Only,
+}
+
+/// Which processes a run includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Only {
+    /// The whole model.
+    #[default]
+    All,
+    /// Process 3 alone (value dynamics): no demography, migration or institutions.
+    Values,
+    /// Process 6 alone (public goods, services, mutual help).
+    PublicGoods,
+    /// Process 4 alone (migration and return, with the region-wide labour market).
+    Migration,
+}
+
+/// How residents meet in value dynamics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mixing {
+    /// Along the clan-clustered small-world network.
+    #[default]
+    Network,
+    /// With a resident drawn uniformly from the village (random pairs).
+    Random,
+}
+
+/// How initial `market` and `civic` values are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Initial {
+    /// Normal around the means (with age gradients), clamped to [0,1].
+    #[default]
+    Normal,
+    /// Uniform on [0,1] (as in Deffuant et al. 2000).
+    Uniform,
 }
 
 impl Default for Run {
@@ -82,6 +122,7 @@ impl Default for Run {
             seed: 1,
             start_year: 2000,
             end_year: 2030,
+            only: Only::All,
         }
     }
 }
@@ -179,6 +220,10 @@ pub struct Values {
     pub civic_mean: f64,
     /// Initial standard deviation of both values.
     pub spread: f64,
+    /// How initial values are drawn (`normal` or `uniform`).
+    pub initial: Initial,
+    /// How residents meet (`network` or `random` pairs).
+    pub mixing: Mixing,
     /// Initial mean trust in the party branch.
     pub trust_branch: f64,
     /// Initial mean trust in the township government.
@@ -215,6 +260,8 @@ impl Default for Values {
             market_mean: 0.3,
             civic_mean: 0.6,
             spread: 0.12,
+            initial: Initial::Normal,
+            mixing: Mixing::Network,
             trust_branch: 0.6,
             trust_government: 0.65,
             market_drift: 0.04,

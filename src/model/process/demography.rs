@@ -9,8 +9,6 @@ use crate::model::{StepCtx, Village, ADULT_MONTHS, NONE};
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
-    v.stats.start_adults = v.alive;
-    v.stats.start_children = v.children.iter().map(|&c| c as u32).sum();
     let migrant_fertility = sc.population.migrant_fertility;
     let mut births = 0u32;
     for i in 0..a.len() {
@@ -77,6 +75,23 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         v.alive += 1;
         v.stats.coming_of_age += 1;
         cursor += 1;
+    }
+}
+
+/// Start a month without demography (submodel runs): clear this month's participation and
+/// experiences, remembering last month's contribution and the last vote.
+pub fn start_month(a: &mut AgentsMut) {
+    for i in 0..a.len() {
+        if a.residence[i] != residence::VACANT {
+            let last = if a.part[i] & part::CONTRIBUTED != 0 {
+                part::CONTRIBUTED_LAST
+            } else {
+                0
+            };
+            a.part[i] = (a.part[i] & part::CARRIED) | last;
+            a.exp_branch[i] = 0;
+            a.exp_gov[i] = 0;
+        }
     }
 }
 

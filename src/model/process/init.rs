@@ -6,7 +6,7 @@ use crate::model::agents::{flag, part, residence, role, AgentsMut};
 use crate::model::observe::VillageStats;
 use crate::model::rng::{chance, normal, stream, Phase, Stream};
 use crate::model::{arrangement_concentration, Branch, Committee, Controller, Scratch, Village, ADULT_MONTHS, NONE};
-use crate::scenario::Scenario;
+use crate::scenario::{Initial, Scenario};
 
 /// Initial registered adults of village `v`: lognormal around the mean with the scenario's
 /// coefficient of variation.
@@ -117,8 +117,18 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         let pe = (edu0 - p.education_cohort_decline * (years - 16) as f64 / 10.0).clamp(0.02, 1.0);
         a.edu[i] = education(&mut rng, pe);
         let young = 1.0 - ((years - 16) as f64 / 60.0).min(1.0);
-        a.market[i] = (vals.market_mean + 0.15 * (young - 0.5) + vals.spread * normal(&mut rng)).clamp(0.0, 1.0) as f32;
-        a.civic[i] = (vals.civic_mean - 0.1 * (young - 0.5) + vals.spread * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+        match vals.initial {
+            Initial::Normal => {
+                a.market[i] =
+                    (vals.market_mean + 0.15 * (young - 0.5) + vals.spread * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+                a.civic[i] =
+                    (vals.civic_mean - 0.1 * (young - 0.5) + vals.spread * normal(&mut rng)).clamp(0.0, 1.0) as f32;
+            }
+            Initial::Uniform => {
+                a.market[i] = rng.random::<f32>();
+                a.civic[i] = rng.random::<f32>();
+            }
+        }
         a.trust_branch[i] = (vals.trust_branch + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
         a.trust_gov[i] = (vals.trust_government + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
         let working = (16..=50).contains(&years);

@@ -58,7 +58,7 @@ pub fn run_months(
     for step in steps {
         let mut c = ctx(&sc, step);
         out.push(with_village(w, 0, |v, a| {
-            v.stats = VillageStats::default();
+            v.stats = VillageStats::start_of_month(v);
             f(&mut c, v, a);
             v.stats.clone()
         }));

@@ -5,6 +5,8 @@
 use crate::model::agents::{residence, AgentsMut};
 use crate::model::rng::{chance, stream, Network, Phase};
 use crate::model::{StepCtx, Village};
+use crate::scenario::Mixing;
+use rand::Rng;
 
 use super::deffuant;
 
@@ -20,7 +22,10 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             if a.residence[i] != residence::RESIDENT || !chance(&mut rng, vals.interaction_rate) {
                 continue;
             }
-            let j = net.random_tie(i, &mut rng);
+            let j = match vals.mixing {
+                Mixing::Network => net.random_tie(i, &mut rng),
+                Mixing::Random => rng.random_range(0..a.len()),
+            };
             if j == i || a.residence[j] != residence::RESIDENT {
                 continue;
             }
