@@ -455,6 +455,10 @@ pub struct Governance {
     pub leak_bully: f64,
     /// Elections contested when the winning margin is below this share of votes.
     pub contested_margin: f64,
+    /// Intercept added to every resident's turnout probability (calibration).
+    pub turnout_base: f64,
+    /// Turnout of migrants relative to residents (returning to vote or voting by proxy).
+    pub migrant_turnout: f64,
 }
 
 impl Default for Governance {
@@ -489,6 +493,8 @@ impl Default for Governance {
             leak_clan: 0.3,
             leak_bully: 0.5,
             contested_margin: 0.05,
+            turnout_base: 0.0,
+            migrant_turnout: 0.25,
         }
     }
 }
@@ -838,6 +844,7 @@ impl Validate for Scenario {
             ("governance.leak_clan", g.leak_clan),
             ("governance.leak_bully", g.leak_bully),
             ("governance.contested_margin", g.contested_margin),
+            ("governance.migrant_turnout", g.migrant_turnout),
         ] {
             v.range(k, val, 0.0, 1.0);
         }
@@ -851,6 +858,7 @@ impl Validate for Scenario {
         v.range_int("governance.first_election", g.first_election as i64, 1900, 2300);
         v.range("governance.bullies_per_1000", g.bullies_per_1000, 0.0, 100.0);
         v.range("governance.clan_strength", g.clan_strength, 0.0, 10.0);
+        v.range("governance.turnout_base", g.turnout_base, -1.0, 1.0);
         v.range("governance.dispute_rate", g.dispute_rate, 0.0, 12.0);
         v.range("governance.conflict_rate", g.conflict_rate, 0.0, 12.0);
 

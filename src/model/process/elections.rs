@@ -171,9 +171,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let tb = a.trust_branch[i] as f64;
         let habit = if a.part[i] & part::VOTED_LAST != 0 { HABIT } else { 0.0 };
         a.part[i] &= !part::VOTED_LAST;
-        let mut p = habit + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy + mobilise;
+        let mut p = g.turnout_base + habit + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy + mobilise;
         if r == residence::MIGRANT {
-            p *= 0.25;
+            p *= g.migrant_turnout;
         }
         if !chance(&mut rng, p.clamp(0.0, 1.0)) {
             continue;
