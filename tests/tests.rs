@@ -24,3 +24,5 @@ mod invariants;
 mod output_folder;
 #[path = "suite/util.rs"]
 mod util;
+#[path = "suite/validation.rs"]
+mod validation;

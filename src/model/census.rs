@@ -116,15 +116,15 @@ pub fn histograms(agents: &Agents, year: i32) -> Vec<HistogramRow> {
         }
     }
     let mut rows = Vec::with_capacity(2 * BINS);
-    for (v, name) in [(0usize, "market"), (1, "civic")] {
-        for b in 0..BINS {
+    for (counts, name) in h.iter().zip(["market", "civic"]) {
+        for (b, &residents) in counts.iter().enumerate() {
             rows.push(HistogramRow {
                 year,
                 variable: name,
                 bin: b,
                 lower: b as f64 / BINS as f64,
                 upper: (b + 1) as f64 / BINS as f64,
-                residents: h[v][b],
+                residents,
             });
         }
     }

@@ -13,6 +13,7 @@
 pub mod agents;
 pub mod census;
 pub mod observe;
+pub mod pgg;
 pub mod process;
 pub mod rng;
 

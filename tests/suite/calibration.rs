@@ -32,13 +32,24 @@ fn calibrated_region_reproduces_census_targets_within_two_points() {
         })
         .collect();
     let targets = [
-        ("share of rural residents aged 60+ in 2020", 0.2381, runs.iter().map(|r| r.0).collect::<Vec<_>>()),
-        ("share of registered adults away in 2020", 0.275, runs.iter().map(|r| r.1).collect()),
+        (
+            "share of rural residents aged 60+ in 2020",
+            0.2381,
+            runs.iter().map(|r| r.0).collect::<Vec<_>>(),
+        ),
+        (
+            "share of registered adults away in 2020",
+            0.275,
+            runs.iter().map(|r| r.1).collect(),
+        ),
         ("election turnout 2008-10", 0.887, runs.iter().map(|r| r.2).collect()),
     ];
     for (name, target, xs) in targets {
         let s = stats::summary(&xs, 0.95).unwrap();
-        println!("{name}: target {target:.4}, model {:.4} [{:.4}, {:.4}] (n = {})", s.mean, s.ci_low, s.ci_high, s.n);
+        println!(
+            "{name}: target {target:.4}, model {:.4} [{:.4}, {:.4}] (n = {})",
+            s.mean, s.ci_low, s.ci_high, s.n
+        );
         assert!(
             (s.mean - target).abs() < 0.02,
             "{name}: model mean {:.4} (95% CI [{:.4}, {:.4}]) is more than 2 points from the target {target}",
