@@ -19,10 +19,12 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod error;
 pub mod experiment;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 

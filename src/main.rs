@@ -23,6 +23,8 @@ Examples:
   ruralgov sweep scenarios/experiments/paths.toml --out results/paths
   ruralgov compare results/paths --baseline baseline --bootstrap 2000
   ruralgov sensitivity results/morris
+  ruralgov plot results/paths --format both
+  ruralgov report results/paths
   ruralgov sweep X.toml --out part0 --shard 0/2 && ruralgov merge part0 part1 --out all";
 
 /// Agent-based simulation of rural governance: villagers, elites, the party branch, the
@@ -117,6 +119,51 @@ enum Command {
     Sensitivity {
         /// A finished sweep folder.
         dir: PathBuf,
+    },
+    /// Draw the charts of a run or sweep folder (PNG and/or SVG, 1600x900) into DIR/charts.
+    #[command(after_help = EXAMPLES)]
+    Plot {
+        /// A run folder (`ruralgov run`) or a finished sweep folder (`ruralgov sweep`).
+        dir: PathBuf,
+        /// Image format.
+        #[arg(long, default_value = "png", value_parser = ["png", "svg", "both"])]
+        format: String,
+        /// Output folder [default: DIR/charts].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Size of every chart in pixels.
+        #[arg(long, default_value = "1600x900", value_name = "WxH")]
+        size: String,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Write one self-contained report.html (inline SVG charts, no scripts) of a run or sweep folder.
+    #[command(after_help = EXAMPLES)]
+    Report {
+        /// A run folder (`ruralgov run`) or a finished sweep folder (`ruralgov sweep`).
+        dir: PathBuf,
+        /// Output folder for report.html [default: DIR].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Measure the engine: villager-steps per second, initialisation time, memory per villager.
+    Bench {
+        /// Registered adults in the region (villages of 1,000).
+        #[arg(long, default_value_t = 1_000_000)]
+        villagers: u64,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Timed months (after three untimed ones).
+        #[arg(long, default_value_t = 5)]
+        months: u32,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Combine shard folders into what one unsharded sweep writes.
     Merge {
@@ -218,6 +265,65 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sensitivity { dir } => {
             let text = ruralgov::experiment::sensitivity::from_dir(&dir)?;
             print_out(&text)
+        }
+        Command::Plot {
+            dir,
+            format,
+            out,
+            size,
+            quiet,
+        } => {
+            let (width, height) = ruralgov::report::parse_size(&size)?;
+            let opts = ruralgov::report::PlotOptions {
+                format: format.parse()?,
+                out,
+                width,
+                height,
+            };
+            let done = ruralgov::report::plot(&dir, &opts)?;
+            if !quiet {
+                println!(
+                    "wrote {} chart file{} ({width}x{height}) in {} in {:.2} s",
+                    done.written.len(),
+                    if done.written.len() == 1 { "" } else { "s" },
+                    done.out.display(),
+                    done.seconds
+                );
+                for s in &done.skipped {
+                    println!("not drawn: {}: {}", s.chart, s.reason);
+                }
+            }
+            Ok(())
+        }
+        Command::Report { dir, out, quiet } => {
+            let done = ruralgov::report::report(&dir, &ruralgov::report::ReportOptions { out })?;
+            if !quiet {
+                println!(
+                    "wrote {} ({} charts, {:.1} MB, self-contained) in {:.2} s",
+                    done.path.display(),
+                    done.charts,
+                    done.bytes as f64 / 1e6,
+                    done.seconds
+                );
+                for s in &done.skipped {
+                    println!("not drawn: {}: {}", s.chart, s.reason);
+                }
+            }
+            Ok(())
+        }
+        Command::Bench {
+            villagers,
+            threads,
+            months,
+            json,
+        } => {
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+            let report = ruralgov::bench::run(villagers, threads, months, 3)?;
+            if json {
+                print_out(&(serde_json::to_string_pretty(&report)? + "\n"))
+            } else {
+                print_out(&report.render())
+            }
         }
         Command::Merge { dirs, out } => {
             let written = ruralgov::experiment::sweep::merge(&dirs, &out)?;

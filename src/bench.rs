@@ -1,0 +1,142 @@
+//! A benchmark anyone can run without criterion (`ruralgov bench`): initialise a region of a
+//! given size with every path on, step it a few months to warm up, then time single monthly
+//! steps and report the median throughput in villager-steps per second, the initialisation
+//! time and memory per villager.
+
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::model::World;
+use crate::scenario::Scenario;
+
+/// What `ruralgov bench` measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    /// Registered adults at the start.
+    pub villagers: u64,
+    /// Villages.
+    pub villages: u32,
+    /// Worker threads.
+    pub threads: usize,
+    /// Cores the machine reports.
+    pub cores: usize,
+    /// Seconds to build the region.
+    pub init_seconds: f64,
+    /// Seconds of each timed step.
+    pub step_seconds: Vec<f64>,
+    /// Median of `step_seconds`.
+    pub median_step_seconds: f64,
+    /// Villager-steps per second at the median step.
+    pub villager_steps_per_second: f64,
+    /// Bytes of model state per registered adult (columns with their room, village tables).
+    pub state_bytes_per_villager: f64,
+    /// Peak resident memory of the process divided by the villagers (0 where unknown).
+    pub peak_bytes_per_villager: f64,
+}
+
+/// The benchmark region: villages of 1,000 registered adults (fewer for tiny regions),
+/// every path at intensity 1, from 2010 so transfers and pressure are at mid-run levels.
+pub fn scenario(villagers: u64) -> Scenario {
+    let mut sc = Scenario {
+        name: "bench".into(),
+        ..Default::default()
+    };
+    sc.region.villages = villagers.div_ceil(1000).max(1) as u32;
+    sc.population.adults_per_village = (villagers / sc.region.villages as u64).clamp(10, 100_000) as u32;
+    sc.run.start_year = 2010;
+    sc.run.end_year = 2030;
+    sc.paths.legal.intensity = 1.0.into();
+    sc.paths.services.intensity = 1.0.into();
+    sc.paths.culture.intensity = 1.0.into();
+    sc.paths.self_government.intensity = 1.0.into();
+    sc
+}
+
+/// Run the benchmark: `warmup` untimed months, then `months` timed ones.
+pub fn run(villagers: u64, threads: usize, months: u32, warmup: u32) -> Result<Report> {
+    if threads == 0 {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    if villagers < 10 {
+        return Err(Error::Usage(format!("--villagers {villagers}: use at least 10")));
+    }
+    if months == 0 || months + warmup > 240 {
+        return Err(Error::Usage(format!(
+            "--months {months}: use between 1 and {}",
+            240 - warmup.min(239)
+        )));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
+    let sc = scenario(villagers);
+    let t0 = Instant::now();
+    let mut world = pool.install(|| World::new(&sc));
+    let init_seconds = t0.elapsed().as_secs_f64();
+    for _ in 0..warmup {
+        pool.install(|| world.step());
+    }
+    let mut step_seconds = Vec::with_capacity(months as usize);
+    for _ in 0..months {
+        let t = Instant::now();
+        pool.install(|| world.step());
+        step_seconds.push(t.elapsed().as_secs_f64());
+    }
+    let mut sorted = step_seconds.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let registered = world.registered();
+    let peak = crate::output::peak_memory_bytes();
+    Ok(Report {
+        villagers: registered,
+        villages: sc.region.villages,
+        threads,
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        init_seconds,
+        median_step_seconds: median,
+        villager_steps_per_second: registered as f64 / median.max(1e-12),
+        step_seconds,
+        state_bytes_per_villager: world.bytes_per_villager(),
+        peak_bytes_per_villager: peak as f64 / registered.max(1) as f64,
+    })
+}
+
+impl Report {
+    /// A human-readable summary.
+    pub fn render(&self) -> String {
+        format!(
+            "villagers               {}\nvillages                {}\nthreads                 {} (machine: {} cores)\n\
+             initialisation          {:.3} s\nmedian monthly step     {:.4} s (of {} timed)\n\
+             throughput              {:.1} million villager-steps per second\n\
+             state per villager      {:.1} bytes\npeak memory per villager {:.1} bytes (resident set over villagers)\n",
+            self.villagers,
+            self.villages,
+            self.threads,
+            self.cores,
+            self.init_seconds,
+            self.median_step_seconds,
+            self.step_seconds.len(),
+            self.villager_steps_per_second / 1e6,
+            self.state_bytes_per_villager,
+            self.peak_bytes_per_villager
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_reports_consistent_figures() {
+        let r = run(2_000, 1, 2, 1).unwrap();
+        assert_eq!(r.villages, 2);
+        assert_eq!(r.step_seconds.len(), 2);
+        assert!(r.villagers > 1_500 && r.villagers < 2_500, "{}", r.villagers);
+        assert!(r.villager_steps_per_second > 0.0);
+        assert!(r.state_bytes_per_villager > 30.0 && r.state_bytes_per_villager < 64.0);
+        assert!(run(2_000, 0, 2, 1).is_err());
+        assert!(run(5, 1, 2, 1).is_err());
+    }
+}
