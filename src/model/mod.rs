@@ -88,6 +88,8 @@ pub struct Committee {
     pub term_start: i32,
     /// Structural concentration of power in [0,1] from the two-committee arrangement.
     pub concentration: f32,
+    /// The two-committee arrangement at the last election.
+    pub arrangement: Arrangement,
 }
 
 /// One village: institutions and village-level state.
@@ -454,6 +456,29 @@ pub fn step_village(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: 
 #[inline]
 pub fn is_resident(a: &AgentsMut, i: usize) -> bool {
     a.residence[i] == residence::RESIDENT
+}
+
+/// The two-committee arrangement of village `village` in (fractional) year `t`.
+///
+/// With shares given, each village has a fixed rank `u` in [0,1) (a hash of the seed and the
+/// village, drawing nothing from the random streams): it is "one shoulder" while
+/// `u < one_shoulder_share(t)`, cross-serving while `u < one_shoulder_share(t) +
+/// cross_serving_share(t)`, and separate otherwise; so a rising share converts villages one
+/// by one and never back and forth.
+pub fn village_arrangement(sc: &Scenario, village: u32, t: f64) -> Arrangement {
+    let sg = &sc.paths.self_government;
+    let (os, cs) = (sg.one_shoulder_share.at(t), sg.cross_serving_share.at(t));
+    if os <= 0.0 && cs <= 0.0 {
+        return sg.arrangement;
+    }
+    let u = (rng::mix(sc.run.seed ^ rng::mix(0xA55A_0000 ^ village as u64)) >> 11) as f64 / (1u64 << 53) as f64;
+    if u < os {
+        Arrangement::OneShoulder
+    } else if u < os + cs {
+        Arrangement::CrossServing
+    } else {
+        Arrangement::Separate
+    }
 }
 
 /// Arrangement's structural concentration when the branch nominee holds the committee.

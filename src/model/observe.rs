@@ -8,6 +8,7 @@
 
 use super::agents::{flag, residence, AgentsMut};
 use super::{Controller, LabourMarket, StepCtx, Village, ADULT_MONTHS};
+use crate::scenario::Arrangement;
 
 /// Event counts and state sums of one village in one month.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -336,6 +337,8 @@ metrics! {
     formalism: "Mean share of branch effort spent on formal tasks.",
     committee_autonomy: "Mean share of decisions really made by the villagers' committee.",
     power_concentration: "Mean power concentration: arrangement concentration left unsupervised.",
+    arrangement_one_shoulder: "Share of villages whose last election was held under \"one shoulder\".",
+    arrangement_cross_serving: "Share of villages whose last election was held with cross-serving committees.",
     party_recruits: "New party members this month.",
     spend_legal: "Spending on legal services this month, yuan.",
     spend_services: "Spending on public services this month, yuan.",
@@ -445,6 +448,11 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         bully += v.bully_power as f64;
         conc += power_concentration(v, v.supervision as f64);
         control[v.committee.controller as usize] += 1.0;
+        match v.committee.arrangement {
+            Arrangement::OneShoulder => m.arrangement_one_shoulder += 1.0,
+            Arrangement::CrossServing => m.arrangement_cross_serving += 1.0,
+            Arrangement::Separate => {}
+        }
         if v.committee.contested {
             contested += 1.0;
         }
@@ -472,6 +480,8 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
     m.control_clan = control[Controller::Clan as usize] / n;
     m.control_bully = control[Controller::Bully as usize] / n;
     m.control_contested = contested / n;
+    m.arrangement_one_shoulder /= n;
+    m.arrangement_cross_serving /= n;
     m.elite_capture = ratio(leaked, funds);
     m.bully_power = bully / n;
     m.conflicts = conflicts;

@@ -320,6 +320,16 @@ const METRICS: &[(&str, &str, &str)] = &[
         "Unsupervised power concentration",
         "index [0, 1]",
     ),
+    (
+        "arrangement_one_shoulder",
+        "Villages under \"one shoulder\"",
+        "share [0, 1]",
+    ),
+    (
+        "arrangement_cross_serving",
+        "Villages with cross-serving committees",
+        "share [0, 1]",
+    ),
     ("party_recruits", "New party members", "persons per month"),
     ("spend_legal", "Spending on legal services", "yuan per month"),
     ("spend_services", "Spending on public services", "yuan per month"),

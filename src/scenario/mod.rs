@@ -382,10 +382,11 @@ impl Default for Migration {
 }
 
 /// Who nominally controls the villagers' committee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Arrangement {
     /// Branch and committee separate, different people.
+    #[default]
     Separate,
     /// Branch members sit on the committee ("cross-serving").
     CrossServing,
@@ -641,8 +642,13 @@ pub struct SelfGovernment {
     pub intensity: Schedule,
     /// Cost per village per year at intensity 1, yuan.
     pub cost: f64,
-    /// The two-committee arrangement.
+    /// The two-committee arrangement (of every village, or of those not covered by the shares).
     pub arrangement: Arrangement,
+    /// Share of villages under "one shoulder" (schedule); with `cross_serving_share`, lets
+    /// arrangements differ between villages. Both 0: every village uses `arrangement`.
+    pub one_shoulder_share: Schedule,
+    /// Share of villages with cross-serving committees (schedule). The rest are separate.
+    pub cross_serving_share: Schedule,
     /// Supervision strength without the programme, in [0,1].
     pub supervision: f64,
     /// Extra supervision per unit of intensity.
@@ -661,6 +667,8 @@ impl Default for SelfGovernment {
             intensity: Schedule::Constant(0.0),
             cost: 50_000.0,
             arrangement: Arrangement::Separate,
+            one_shoulder_share: Schedule::Constant(0.0),
+            cross_serving_share: Schedule::Constant(0.0),
             supervision: 0.2,
             supervision_effect: 0.5,
             policing_effect: 0.6,
@@ -905,6 +913,31 @@ impl Validate for Scenario {
 
         let sg = &self.paths.self_government;
         sg.intensity.check(v, "paths.self_government.intensity", 0.0, 2.0);
+        sg.one_shoulder_share
+            .check(v, "paths.self_government.one_shoulder_share", 0.0, 1.0);
+        sg.cross_serving_share
+            .check(v, "paths.self_government.cross_serving_share", 0.0, 1.0);
+        // Both schedules are piecewise linear, so their sum peaks at a keyframe year.
+        let years: Vec<f64> = [&sg.one_shoulder_share, &sg.cross_serving_share]
+            .iter()
+            .flat_map(|s| match s {
+                Schedule::Constant(_) => vec![2000.0],
+                Schedule::Keyframes(k) => k.iter().map(|p| p[0]).collect(),
+            })
+            .collect();
+        if let Some(&y) = years
+            .iter()
+            .find(|&&y| sg.one_shoulder_share.at(y) + sg.cross_serving_share.at(y) > 1.0 + 1e-9)
+        {
+            v.error(
+                "paths.self_government.cross_serving_share",
+                format!(
+                    "in {y} one_shoulder_share ({}) and cross_serving_share ({}) add up to more than 1",
+                    sg.one_shoulder_share.at(y),
+                    sg.cross_serving_share.at(y)
+                ),
+            );
+        }
         v.range("paths.self_government.cost", sg.cost, 0.0, 1e9);
         for (k, val) in [
             ("paths.self_government.supervision", sg.supervision),

@@ -89,7 +89,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
 
     let mut cands: Vec<Candidate> = Vec::with_capacity(4);
     let sec = v.branch.secretary;
-    if let Some(n) = nominee(sg.arrangement, sec, retire, a) {
+    let arr = crate::model::village_arrangement(sc, v.id, ctx.t);
+    v.committee.arrangement = arr;
+    if let Some(n) = nominee(arr, sec, retire, a) {
         let c = 0.5 * competence(a, n) + 0.5 * v.branch.capacity as f64;
         cands.push(Candidate {
             slot: n,
@@ -233,7 +235,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     v.committee.contested = cands.len() > 1 && margin < g.contested_margin;
     v.committee.term_start = ctx.year;
     // "One shoulder" concentrates power only when one person really holds both posts.
-    let arrangement = match sg.arrangement {
+    let arrangement = match arr {
         Arrangement::OneShoulder if win.slot as u32 != sec => Arrangement::CrossServing,
         arr => arr,
     };

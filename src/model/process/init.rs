@@ -220,7 +220,11 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
             contested: false,
             autonomy: g.autonomy as f32,
             term_start: sc.run.start_year,
-            concentration: arrangement_concentration(sc.paths.self_government.arrangement, true),
+            concentration: arrangement_concentration(
+                crate::model::village_arrangement(sc, v, sc.run.start_year as f64),
+                true,
+            ),
+            arrangement: crate::model::village_arrangement(sc, v, sc.run.start_year as f64),
         },
         service_quality: sc.paths.services.initial_quality as f32,
         cooperation: 0.3,
@@ -249,7 +253,7 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
     );
     super::party::update_branch(sc, &mut village, a);
     let retire = (g.retire_age * 12.0) as u16;
-    let arr = sc.paths.self_government.arrangement;
+    let arr = village.committee.arrangement;
     let sec = village.branch.secretary;
     village.committee.director = super::elections::nominee(arr, sec, retire, a).map_or(NONE, |i| i as u32);
     if village.committee.director != NONE {
