@@ -114,7 +114,13 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
     }
 }
 
-fn write_atomic(dir: &Path, name: &str, body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<PathBuf> {
+/// Write `dir/name` atomically: the body goes to `.name.partial`, which is synced and renamed
+/// when complete (and removed on failure).
+pub fn write_atomic(
+    dir: &Path,
+    name: &str,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf> {
     let tmp = dir.join(format!(".{name}.partial"));
     let path = dir.join(name);
     let result = (|| {
