@@ -114,6 +114,26 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
     }
 }
 
+/// Remove what `plot` and `report` derived from earlier results in `dir` (`charts/`,
+/// `report.html`): after new results are written they would describe the old ones.
+pub fn remove_derived(dir: &Path) -> Result<()> {
+    let charts = dir.join("charts");
+    if charts.is_dir() {
+        fs::remove_dir_all(&charts).map_err(|e| Error::Write {
+            path: charts.clone(),
+            reason: e,
+        })?;
+    }
+    let report = dir.join("report.html");
+    if report.exists() {
+        fs::remove_file(&report).map_err(|e| Error::Write {
+            path: report.clone(),
+            reason: e,
+        })?;
+    }
+    Ok(())
+}
+
 /// Write `dir/name` atomically: the body goes to `.name.partial`, which is synced and renamed
 /// when complete (and removed on failure).
 pub fn write_atomic(
@@ -208,6 +228,7 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     // A previous manifest goes first, so a crash mid-way never leaves old and new files
     // looking like one complete run.
     let old_manifest = dir.join("manifest.json");
+    remove_derived(dir)?;
     if old_manifest.exists() {
         fs::remove_file(&old_manifest).map_err(|e| Error::Write {
             path: old_manifest.clone(),

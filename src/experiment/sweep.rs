@@ -117,6 +117,7 @@ fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<bool>> {
     let description = plan.description();
     if opts.restart && work(out).exists() {
         fs::remove_dir_all(work(out)).map_err(io(&work(out)))?;
+        crate::output::remove_derived(out)?;
         for f in [
             "runs.csv",
             "model.csv",

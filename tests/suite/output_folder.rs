@@ -112,3 +112,22 @@ fn empty_existing_folder_is_accepted() {
         ]
     );
 }
+
+/// Charts and a report drawn from earlier results would describe the old run: new results
+/// written into the folder remove them.
+#[test]
+fn new_results_remove_charts_and_report_of_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_tiny(&out, &[]);
+    fs::create_dir(out.join("charts")).unwrap();
+    fs::write(out.join("charts").join("old.png"), b"old").unwrap();
+    fs::write(out.join("report.html"), b"<html>old</html>").unwrap();
+    run_tiny(&out, &["--seed", "99", "--force"]);
+    assert!(!out.join("charts").exists(), "stale charts/ left beside new results");
+    assert!(
+        !out.join("report.html").exists(),
+        "stale report.html left beside new results"
+    );
+    assert!(out.join("metrics.csv").exists());
+}
