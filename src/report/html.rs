@@ -112,7 +112,19 @@ details[open] summary { margin-bottom: .6rem; }
 .note { color: var(--muted); }
 ul.skipped li { margin: .2rem 0; }
 footer { color: var(--muted); font-size: .8rem; border-top: 1px solid var(--rule); padding: 1rem max(3rem, calc((100% - 1480px) / 2 + 3rem)) 2rem; }
+@media (max-width: 1500px) {
+  /* Projectors of 1280 or 1366 pixels: keep every table column on screen. */
+  main { padding: .5rem 1.5rem 2.5rem; }
+  table { font-size: .8rem; }
+  th, td { padding: .32rem .4rem; }
+  td.num { white-space: normal; }
+  td.metric { min-width: 9em; }
+  code { word-break: break-word; }
+}
 @media print {
+  .table-wrap { overflow: visible; }
+  table { font-size: 8pt; }
+  td.num, td.arm, thead th.arm { white-space: normal; }
   @page { size: A4 landscape; margin: 14mm; }
   html { font-size: 10.5pt; }
   body { background: #fff; color: #000; }
