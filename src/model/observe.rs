@@ -314,12 +314,15 @@ metrics! {
     trust_branch: "Mean trust of residents in the party branch, [0,1].",
     trust_government: "Mean trust of residents in the township government, [0,1].",
     turnout: "Turnout at each village's last election (votes / eligible registered adults), pooled.",
+    votes_cast: "Votes cast this month (elections are held in March of election years).",
+    vote_offers_accepted: "Vote-buying offers accepted this month (a voter may accept offers from several candidates).",
     control_branch: "Share of villages whose committee the branch's nominee controls.",
     control_economic_elite: "Share of villages whose committee an economic elite controls.",
     control_clan: "Share of villages whose committee a clan elite controls.",
     control_bully: "Share of villages whose committee a village bully controls.",
     control_contested: "Share of villages whose last election was contested (margin below threshold).",
     elite_capture: "Share of this month's state funds leaked to elites.",
+    capture_seen: "Residents who saw capture of funds this month.",
     bully_power: "Mean coercive power of village bully factions, [0,1].",
     disputes_raised: "Disputes raised this month.",
     disputes_legal: "Disputes resolved through the legal/mediation channel.",
@@ -437,6 +440,9 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         m.spend_culture += s.spend_culture;
         m.spend_self_government += s.spend_self_gov;
         m.party_recruits += s.recruits as f64;
+        m.votes_cast += s.voters as f64;
+        m.vote_offers_accepted += s.bought_votes as f64;
+        m.capture_seen += s.saw_capture as f64;
         votes_num += v.turnout as f64 * s.registered as f64;
         votes_den += s.registered as f64;
         share_turn_w += 1.0;

@@ -331,6 +331,13 @@ const METRICS: &[(&str, &str, &str)] = &[
         "share [0, 1]",
     ),
     ("party_recruits", "New party members", "persons per month"),
+    ("votes_cast", "Votes cast", "votes per month"),
+    (
+        "vote_offers_accepted",
+        "Vote-buying offers accepted",
+        "offers per month",
+    ),
+    ("capture_seen", "Residents who saw capture", "persons per month"),
     ("spend_legal", "Spending on legal services", "yuan per month"),
     ("spend_services", "Spending on public services", "yuan per month"),
     ("spend_culture", "Spending on community culture", "yuan per month"),
