@@ -14,7 +14,6 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::model::observe::Metrics;
-use crate::model::rng::mix;
 use crate::scenario::Scenario;
 use crate::sim::RunOutput;
 
@@ -36,13 +35,7 @@ pub fn fingerprint(sc: &Scenario) -> String {
         env!("CARGO_PKG_VERSION"),
         env!("RURALGOV_GIT_COMMIT")
     );
-    let mut h = 0x243F_6A88_85A3_08D3u64;
-    for chunk in text.as_bytes().chunks(8) {
-        let mut b = [0u8; 8];
-        b[..chunk.len()].copy_from_slice(chunk);
-        h = mix(h ^ u64::from_le_bytes(b));
-    }
-    format!("{h:016x}")
+    crate::model::rng::hash_text(&text, 0x243F_6A88_85A3_08D3)
 }
 
 /// Check that `dir` may receive this run's results, without changing anything.
@@ -162,8 +155,12 @@ pub fn write_atomic(
 }
 
 /// Format a float for CSV: shortest round-trip representation.
-fn num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
+/// A number for CSV: integers without a fraction, others in the shortest round-trip form,
+/// NaN as an empty cell.
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
         format!("{x}")

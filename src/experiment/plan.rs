@@ -14,7 +14,6 @@ use serde::Serialize;
 use super::sampling;
 use super::spec::{replicate_seed, Experiment, Loaded, Method};
 use crate::error::{Error, Result};
-use crate::model::rng::mix;
 use crate::scenario::{Scenario, Schedule};
 
 /// One run of the plan.
@@ -117,16 +116,6 @@ fn set_strings(table: &toml::Table) -> Vec<String> {
     let mut out = Vec::new();
     walk("", table, &mut out);
     out
-}
-
-fn hash_text(text: &str) -> String {
-    let mut h = 0x1357_9BDF_2468_ACE0u64;
-    for chunk in text.as_bytes().chunks(8) {
-        let mut b = [0u8; 8];
-        b[..chunk.len()].copy_from_slice(chunk);
-        h = mix(h ^ u64::from_le_bytes(b));
-    }
-    format!("{h:016x}")
 }
 
 impl Plan {
@@ -246,7 +235,7 @@ impl Plan {
             env!("CARGO_PKG_VERSION"),
             env!("RURALGOV_GIT_COMMIT")
         ));
-        let fingerprint = hash_text(&text);
+        let fingerprint = crate::model::rng::hash_text(&text, 0x1357_9BDF_2468_ACE0);
         Ok(Plan {
             experiment: e.clone(),
             arms,

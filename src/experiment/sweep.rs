@@ -80,16 +80,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     crate::output::write_atomic(dir, &name, |w| w.write_all(bytes)).map(|_| ())
 }
 
-fn csv_num(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
-    } else if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
-}
-
 /// Header of `model.csv`.
 pub fn model_header() -> String {
     let mut h = vec!["run_id", "step", "year", "month"];
@@ -103,7 +93,7 @@ fn model_rows(run_id: u32, rows: &[Metrics]) -> String {
         s.push_str(&format!("{run_id},{},{},{}", m.step, m.year, m.month));
         for v in m.values() {
             s.push(',');
-            s.push_str(&csv_num(v));
+            s.push_str(&crate::output::num(v));
         }
         s.push('\n');
     }
@@ -293,9 +283,9 @@ pub fn assemble(plan: &Plan, out: &Path) -> Result<Vec<PathBuf>> {
             r.replicate.to_string(),
             r.seed.to_string(),
         ];
-        row.extend(plan.points[r.point].iter().map(|v| csv_num(*v)));
-        row.extend([csv_num(r.scale), csv_num(r.spend)]);
-        row.extend(vals.iter().map(|v| csv_num(*v)));
+        row.extend(plan.points[r.point].iter().map(|v| crate::output::num(*v)));
+        row.extend([crate::output::num(r.scale), crate::output::num(r.spend)]);
+        row.extend(vals.iter().map(|v| crate::output::num(*v)));
         w.write_record(&row).map_err(csv_err)?;
     }
     let bytes = w
@@ -340,12 +330,22 @@ pub fn assemble(plan: &Plan, out: &Path) -> Result<Vec<PathBuf>> {
                     .collect();
                 let s = stats::summary(&xs, 0.95);
                 let mut row = vec![arm.clone(), pi.to_string()];
-                row.extend(point.iter().map(|v| csv_num(*v)));
+                row.extend(point.iter().map(|v| crate::output::num(*v)));
                 row.push(label.clone());
                 row.push(xs.len().to_string());
                 match s {
-                    Some(s) => row.extend([csv_num(s.mean), csv_num(s.sd), csv_num(s.ci_low), csv_num(s.ci_high)]),
-                    None => row.extend([csv_num(stats::mean(&xs)), String::new(), String::new(), String::new()]),
+                    Some(s) => row.extend([
+                        crate::output::num(s.mean),
+                        crate::output::num(s.sd),
+                        crate::output::num(s.ci_low),
+                        crate::output::num(s.ci_high),
+                    ]),
+                    None => row.extend([
+                        crate::output::num(stats::mean(&xs)),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]),
                 }
                 w.write_record(&row).map_err(csv_err)?;
             }

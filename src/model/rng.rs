@@ -66,6 +66,17 @@ pub fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A 64-bit hash of `text` from the starting value `init`, as 16 hex digits (fingerprints).
+pub fn hash_text(text: &str, init: u64) -> String {
+    let mut h = init;
+    for chunk in text.as_bytes().chunks(8) {
+        let mut b = [0u8; 8];
+        b[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h ^ u64::from_le_bytes(b));
+    }
+    format!("{h:016x}")
+}
+
 /// The procedural small-world network of one village.
 ///
 /// Tie `k` of slot `i` is, before rewiring, the ring-lattice neighbour at offset

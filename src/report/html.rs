@@ -969,18 +969,23 @@ fn sweep_comparisons(s: &Sweep, dir: &str) -> String {
     out
 }
 
+/// The distinct items in order of first appearance.
+fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for k in items {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
 fn sweep_sensitivity(s: &Sweep) -> String {
     let mut out = String::new();
     match &s.sensitivity {
         Ok(Sensitivity::Morris(rows)) => {
             out.push_str("<p>Which factors matter (Morris screening): per metric, factors sorted by μ*, the mean absolute elementary effect over the factor's full range (in the metric's unit); μ is the signed mean, σ the spread of the effects (high σ/μ*: non-linear or interacting).</p>\n");
-            let mut keys: Vec<(String, String)> = Vec::new();
-            for r in rows {
-                let k = (r.arm.clone(), r.metric.clone());
-                if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
+            let keys = distinct(rows.iter().map(|r| (r.arm.clone(), r.metric.clone())));
             for (arm, metric) in keys {
                 let mut sel: Vec<&super::data::MorrisRow> =
                     rows.iter().filter(|r| r.arm == arm && r.metric == metric).collect();
@@ -1006,13 +1011,7 @@ fn sweep_sensitivity(s: &Sweep) -> String {
         }
         Ok(Sensitivity::Sobol(rows)) => {
             out.push_str("<p>Which factors matter (Sobol variance decomposition): per metric, factors sorted by their total index (share of variance with all interactions), with the first-order index and 95% bootstrap intervals.</p>\n");
-            let mut keys: Vec<(String, String)> = Vec::new();
-            for r in rows {
-                let k = (r.arm.clone(), r.metric.clone());
-                if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
+            let keys = distinct(rows.iter().map(|r| (r.arm.clone(), r.metric.clone())));
             for (arm, metric) in keys {
                 let mut sel: Vec<&super::data::SobolRow> =
                     rows.iter().filter(|r| r.arm == arm && r.metric == metric).collect();
