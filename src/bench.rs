@@ -32,6 +32,10 @@ pub struct Report {
     pub state_bytes_per_villager: f64,
     /// Peak resident memory of the process divided by the villagers (0 where unknown).
     pub peak_bytes_per_villager: f64,
+    /// With `--profile`: seconds per villager-step of each process (one thread, in-code
+    /// timers over the timed months), by process name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profile: Vec<(String, f64)>,
 }
 
 /// The benchmark region: villages of 1,000 registered adults (fewer for tiny regions),
@@ -53,7 +57,10 @@ pub fn scenario(villagers: u64) -> Scenario {
 }
 
 /// Run the benchmark: `warmup` untimed months, then `months` timed ones.
-pub fn run(villagers: u64, threads: usize, months: u32, warmup: u32) -> Result<Report> {
+///
+/// With `profile`, the timed months run on one thread with a timer around every process of
+/// every village, and the report gives nanoseconds per villager-step for each.
+pub fn run(villagers: u64, threads: usize, months: u32, warmup: u32, profile: bool) -> Result<Report> {
     if threads == 0 {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
@@ -78,9 +85,16 @@ pub fn run(villagers: u64, threads: usize, months: u32, warmup: u32) -> Result<R
         pool.install(|| world.step());
     }
     let mut step_seconds = Vec::with_capacity(months as usize);
+    let mut timers = crate::model::Profile::default();
+    let mut villager_steps = 0u64;
     for _ in 0..months {
         let t = Instant::now();
-        pool.install(|| world.step());
+        villager_steps += world.registered();
+        if profile {
+            world.step_profiled(&mut timers);
+        } else {
+            pool.install(|| world.step());
+        }
         step_seconds.push(t.elapsed().as_secs_f64());
     }
     let mut sorted = step_seconds.clone();
@@ -99,6 +113,15 @@ pub fn run(villagers: u64, threads: usize, months: u32, warmup: u32) -> Result<R
         step_seconds,
         state_bytes_per_villager: world.bytes_per_villager(),
         peak_bytes_per_villager: peak as f64 / registered.max(1) as f64,
+        profile: if profile {
+            crate::model::Profile::NAMES
+                .iter()
+                .zip(timers.seconds)
+                .map(|(n, s)| (n.to_string(), s / villager_steps.max(1) as f64))
+                .collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -120,7 +143,19 @@ impl Report {
             self.villager_steps_per_second / 1e6,
             self.state_bytes_per_villager,
             self.peak_bytes_per_villager
-        )
+        ) + &self.render_profile()
+    }
+
+    fn render_profile(&self) -> String {
+        if self.profile.is_empty() {
+            return String::new();
+        }
+        let total: f64 = self.profile.iter().map(|(_, s)| s).sum();
+        let mut out = String::from("process (one thread)        ns per villager-step  share\n");
+        for (name, s) in &self.profile {
+            out += &format!("{name:<28}{:>10.2}  {:>9.1}%\n", s * 1e9, 100.0 * s / total.max(1e-30));
+        }
+        out + &format!("{:<28}{:>10.2}\n", "all processes", total * 1e9)
     }
 }
 
@@ -129,14 +164,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn profile_times_every_process_and_changes_nothing() {
+        let r = run(3_000, 1, 2, 1, true).unwrap();
+        assert_eq!(r.profile.len(), 12);
+        assert!(
+            r.profile.iter().filter(|(_, s)| *s > 0.0).count() >= 10,
+            "{:?}",
+            r.profile
+        );
+        assert!(r.render().contains("4 migration"));
+        let sc = scenario(3_000);
+        let (mut a, mut b) = (World::new(&sc), World::new(&sc));
+        let mut p = crate::model::Profile::default();
+        for _ in 0..3 {
+            assert_eq!(a.step(), b.step_profiled(&mut p));
+        }
+        assert_eq!(a.agents.market, b.agents.market);
+    }
+
+    #[test]
     fn bench_reports_consistent_figures() {
-        let r = run(2_000, 1, 2, 1).unwrap();
+        let r = run(2_000, 1, 2, 1, false).unwrap();
         assert_eq!(r.villages, 2);
         assert_eq!(r.step_seconds.len(), 2);
         assert!(r.villagers > 1_500 && r.villagers < 2_500, "{}", r.villagers);
         assert!(r.villager_steps_per_second > 0.0);
         assert!(r.state_bytes_per_villager > 30.0 && r.state_bytes_per_villager < 64.0);
-        assert!(run(2_000, 0, 2, 1).is_err());
-        assert!(run(5, 1, 2, 1).is_err());
+        assert!(run(2_000, 0, 2, 1, false).is_err());
+        assert!(run(5, 1, 2, 1, false).is_err());
     }
 }

@@ -164,6 +164,9 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Time every process of every village (the timed months then run on one thread).
+        #[arg(long)]
+        profile: bool,
     },
     /// Combine shard folders into what one unsharded sweep writes.
     Merge {
@@ -316,9 +319,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
             months,
             json,
+            profile,
         } => {
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-            let report = ruralgov::bench::run(villagers, threads, months, 3)?;
+            let report = ruralgov::bench::run(villagers, threads, months, 3, profile)?;
             if json {
                 print_out(&(serde_json::to_string_pretty(&report)? + "\n"))
             } else {

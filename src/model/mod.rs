@@ -394,6 +394,17 @@ impl World {
 
     /// Advance one month and return the region metrics of that month.
     pub fn step(&mut self) -> Metrics {
+        self.step_with(None)
+    }
+
+    /// Advance one month on the calling thread alone, adding the seconds each process took
+    /// to `profile` (in-code timers; `ruralgov bench --profile`). The results are the same as
+    /// those of [`World::step`].
+    pub fn step_profiled(&mut self, profile: &mut Profile) -> Metrics {
+        self.step_with(Some(profile))
+    }
+
+    fn step_with(&mut self, profile: Option<&mut Profile>) -> Metrics {
         let step = self.step + 1;
         self.update_labour(step);
         self.ensure_room();
@@ -401,17 +412,51 @@ impl World {
         let ctx = World::ctx(&self.scenario, &self.labour, step);
         {
             let views = self.agents.split_mut(&caps);
-            self.villages
-                .par_iter_mut()
-                .zip(views)
-                .for_each_init(Scratch::default, |scratch, (v, mut a)| {
-                    step_village(&ctx, v, &mut a, scratch)
-                });
+            match profile {
+                None => self
+                    .villages
+                    .par_iter_mut()
+                    .zip(views)
+                    .for_each_init(Scratch::default, |scratch, (v, mut a)| {
+                        step_village_timed(&ctx, v, &mut a, scratch, None)
+                    }),
+                Some(p) => {
+                    let mut scratch = Scratch::default();
+                    for (v, mut a) in self.villages.iter_mut().zip(views) {
+                        step_village_timed(&ctx, v, &mut a, &mut scratch, Some(p));
+                    }
+                }
+            }
         }
         self.step = step;
         let (year, month) = self.date(step);
         observe::combine(step, year, month, &self.villages, &self.labour)
     }
+}
+
+/// Seconds spent in each process, in the order of [`Profile::NAMES`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    /// Seconds per process.
+    pub seconds: [f64; 12],
+}
+
+impl Profile {
+    /// Process names, in step order.
+    pub const NAMES: [&'static str; 12] = [
+        "1 demography",
+        "2 market exposure",
+        "3 value dynamics",
+        "4 migration",
+        "5 disputes",
+        "6 public goods and services",
+        "7 culture",
+        "8 elections",
+        "9 allocation",
+        "10 trust",
+        "11 party organisation",
+        "12 observation",
+    ];
 }
 
 /// Calendar year and month (1-12) of step `s` (1-based).
@@ -422,22 +467,45 @@ pub fn date(sc: &Scenario, s: u32) -> (i32, u32) {
 
 /// Run the processes of one month for one village, in the documented order.
 pub fn step_village(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
+    step_village_timed(ctx, v, a, scratch, None)
+}
+
+fn step_village_timed(
+    ctx: &StepCtx,
+    v: &mut Village,
+    a: &mut AgentsMut,
+    scratch: &mut Scratch,
+    mut profile: Option<&mut Profile>,
+) {
+    // Run process `k` (0-based), timing it when profiling.
+    macro_rules! timed {
+        ($k:expr, $e:expr) => {
+            match profile.as_deref_mut() {
+                None => $e,
+                Some(p) => {
+                    let t = std::time::Instant::now();
+                    $e;
+                    p.seconds[$k] += t.elapsed().as_secs_f64();
+                }
+            }
+        };
+    }
     v.stats = VillageStats::start_of_month(v);
     match ctx.sc.run.only {
         Only::All => {
-            process::demography::run(ctx, v, a); // 1
-            process::market::run(ctx, v, a); // 2
-            process::values::run(ctx, v, a); // 3
-            process::migration::run(ctx, v, a); // 4
-            process::disputes::run(ctx, v, a); // 5
-            process::services::run(ctx, v, a); // 6
-            process::culture::run(ctx, v, a, scratch); // 7
+            timed!(0, process::demography::run(ctx, v, a));
+            timed!(1, process::market::run(ctx, v, a));
+            timed!(2, process::values::run(ctx, v, a));
+            timed!(3, process::migration::run(ctx, v, a));
+            timed!(4, process::disputes::run(ctx, v, a));
+            timed!(5, process::services::run(ctx, v, a));
+            timed!(6, process::culture::run(ctx, v, a, scratch));
             if ctx.election {
-                process::elections::run(ctx, v, a); // 8
+                timed!(7, process::elections::run(ctx, v, a));
             }
-            process::allocation::run(ctx, v, a); // 9
-            process::trust::run(ctx, v, a); // 10
-            process::party::run(ctx, v, a, scratch); // 11
+            timed!(8, process::allocation::run(ctx, v, a));
+            timed!(9, process::trust::run(ctx, v, a));
+            timed!(10, process::party::run(ctx, v, a, scratch));
         }
         // One submodel alone, for checks against the literature (docs/validation.md).
         Only::Values => process::values::run(ctx, v, a),
@@ -447,7 +515,7 @@ pub fn step_village(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: 
         }
         Only::Migration => process::migration::run(ctx, v, a),
     }
-    observe::observe(ctx, v, a); // 12
+    timed!(11, observe::observe(ctx, v, a));
     #[cfg(debug_assertions)]
     observe::check_invariants(v, a);
 }

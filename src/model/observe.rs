@@ -143,52 +143,44 @@ pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
 
 /// Process 12 for one village: read end-of-month state into its statistics.
 pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let retire = (ctx.sc.governance.retire_age * 12.0) as u16;
+    let retire = (ctx.sc.governance.retire_age * 12.0).ceil().clamp(0.0, u16::MAX as f64) as u16;
     let s = &mut v.stats;
     s.children = v.children.iter().map(|&c| c as u32).sum();
-    for i in 0..a.len() {
-        let r = a.residence[i];
+    let n = a.len();
+    let (res, flags, ages) = (&a.residence[..n], &a.flags[..n], &a.age[..n]);
+    let (market, civic) = (&a.market[..n], &a.civic[..n]);
+    let (tb, tg) = (&a.trust_branch[..n], &a.trust_gov[..n]);
+    for i in 0..n {
+        let r = res[i];
         if r == residence::VACANT {
             continue;
         }
         s.registered += 1;
-        let party = a.flags[i] & flag::PARTY != 0;
+        let party = flags[i] & flag::PARTY != 0;
+        let age = ages[i];
         if r == residence::MIGRANT {
             s.migrants += 1;
-            s.migrant_age_sum += a.age[i] as f64 / 12.0;
-            if a.age[i] >= 50 * 12 {
-                s.migrants_50 += 1;
-            }
-            if party {
-                s.party_flowing += 1;
-            }
+            s.migrant_age_sum += age as f64 / 12.0;
+            s.migrants_50 += (age >= 50 * 12) as u32;
+            s.party_flowing += party as u32;
             continue;
         }
         s.residents += 1;
-        if a.flags[i] & flag::RETURNED != 0 {
-            s.returnees += 1;
-        }
-        let age = a.age[i];
-        if age >= 60 * 12 {
-            s.residents_60 += 1;
-        }
-        if age >= 65 * 12 {
-            s.residents_65 += 1;
-        }
+        s.returnees += (flags[i] & flag::RETURNED != 0) as u32;
+        s.residents_60 += (age >= 60 * 12) as u32;
+        s.residents_65 += (age >= 65 * 12) as u32;
         if party && age < retire {
             s.party_active += 1;
             s.party_age_sum += age as f64 / 12.0;
-            if age >= 60 * 12 {
-                s.party_60 += 1;
-            }
+            s.party_60 += (age >= 60 * 12) as u32;
         }
-        let (m, c) = (a.market[i] as f64, a.civic[i] as f64);
+        let (m, c) = (market[i] as f64, civic[i] as f64);
         s.market_sum += m;
         s.market_sq += m * m;
         s.civic_sum += c;
         s.civic_sq += c * c;
-        s.trust_branch_sum += a.trust_branch[i] as f64;
-        s.trust_gov_sum += a.trust_gov[i] as f64;
+        s.trust_branch_sum += tb[i] as f64;
+        s.trust_gov_sum += tg[i] as f64;
     }
 }
 

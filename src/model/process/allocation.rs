@@ -11,7 +11,7 @@
 //! average of decisions it really makes; administrative style and stance move toward targets
 //! set by pressure and the paths.
 
-use crate::model::rng::{chance, monthly, stream, Phase};
+use crate::model::rng::{chance, monthly, stream, Events, Phase};
 use crate::model::{Controller, StepCtx, Village, NONE};
 
 use super::experience;
@@ -64,8 +64,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     v.funds_for_services = (funds - leaked) * (1.0 - FORMALISM_WASTE * v.formalism as f64);
 
     let p_see = leak * (0.3 + 0.7 * sup);
-    for i in 0..a.len() {
-        if a.residence[i] == residence::RESIDENT && chance(&mut rng, p_see) {
+    let mut seen = Events::new(p_see, a.len());
+    while let Some(i) = seen.next(&mut rng) {
+        if a.residence[i] == residence::RESIDENT {
             v.stats.saw_capture += 1;
             experience(a.exp_branch, i, -1);
             if chance(&mut rng, 0.5) {

@@ -7,10 +7,8 @@
 //! encounter each with another attendee). Attending a branch programme raises trust in the
 //! branch.
 
-use rand::Rng;
-
 use crate::model::agents::{part, residence, AgentsMut};
-use crate::model::rng::{chance, stream, Phase};
+use crate::model::rng::{chance, stream, Events, Keyed, Phase};
 use crate::model::{Scratch, StepCtx, Village};
 
 use super::{deffuant, effective_capacity, experience};
@@ -33,21 +31,47 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
         vals.traditional_market as f32,
     );
     scratch.idx.clear();
-    for i in 0..a.len() {
-        if a.residence[i] != residence::RESIDENT {
-            continue;
-        }
-        let p = (cp.base_attendance + programme) * (0.5 + a.civic[i] as f64);
-        if !chance(&mut rng, p.clamp(0.0, 1.0)) {
-            continue;
-        }
+    // Attendance: when it is rare (no programme), by skip-ahead at the largest probability
+    // (civic 1), thinned to the villager's own; otherwise one keyed draw per resident, whose high
+    // 32 bits decide attendance and low 32 bits whether the programme gets the credit.
+    let reach = cp.base_attendance + programme;
+    let p_max = (1.5 * reach).min(1.0);
+    let credit = (from_programme.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
+    let mut attend = |i: usize, a: &mut AgentsMut, credited: bool| {
         a.part[i] |= part::ATTENDED;
         a.civic[i] = (a.civic[i] + gain * (1.0 - a.civic[i])).clamp(0.0, 1.0);
         a.market[i] = (a.market[i] + pull * (trad - a.market[i])).clamp(0.0, 1.0);
-        if chance(&mut rng, from_programme) {
+        if credited {
             experience(a.exp_branch, i, 1);
         }
         scratch.idx.push(i as u32);
+    };
+    if p_max < Events::DENSE {
+        let mut candidates = Events::new(p_max, a.len());
+        while let Some(i) = candidates.next(&mut rng) {
+            if a.residence[i] != residence::RESIDENT {
+                continue;
+            }
+            let p = reach * (0.5 + a.civic[i] as f64);
+            if rng.f64() * p_max >= p {
+                continue;
+            }
+            let credited = chance(&mut rng, from_programme);
+            attend(i, a, credited);
+        }
+    } else {
+        let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
+        let scale = (reach * 4_294_967_296.0) as f32;
+        for i in 0..a.len() {
+            if a.residence[i] != residence::RESIDENT {
+                continue;
+            }
+            let x = draws.u64(i);
+            let t = (scale * (0.5 + a.civic[i])) as u64;
+            if (x >> 32) < t {
+                attend(i, a, (x & 0xFFFF_FFFF) < credit);
+            }
+        }
     }
     let n = scratch.idx.len();
     v.stats.attendees = n as u32;
@@ -57,7 +81,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     }
     let (eps, mu) = (vals.confidence_bound as f32, vals.convergence as f32);
     for k in 0..n {
-        let other = rng.random_range(0..n);
+        let other = rng.below(n);
         if other == k {
             continue;
         }

@@ -2,55 +2,89 @@
 //! child-bearing age, child mortality, and children turning 16 who become agents.
 
 use crate::model::agents::{flag, part, residence, AgentsMut};
-use crate::model::rng::{chance, normal, stream, Network, Phase, Stream};
+use crate::model::rng::{chance, normal, stream, Events, Keyed, Network, Phase, Stream};
 use crate::model::{StepCtx, Village, ADULT_MONTHS, NONE};
 
+// Fertility is selected by multiplying with the FEMALE bit.
+const _: () = assert!(flag::FEMALE == 1);
+// The monthly reset shifts "contributed" into "contributed last month".
+const _: () = assert!(part::CONTRIBUTED << 4 == part::CONTRIBUTED_LAST);
+
+/// A probability as a threshold for the high or low 32 bits of a draw (`bits < t`).
+#[inline]
+fn threshold32(p: f64) -> u64 {
+    (p.clamp(0.0, 1.0) * 4_294_967_296.0) as u64
+}
+
 /// Run demography for one village.
+///
+/// One 64-bit counter-based draw per registered adult ([`Keyed`]) decides both events of the
+/// month: its high 32 bits against the mortality threshold of the villager's age, its low 32
+/// bits against the fertility threshold (women only). Child deaths are drawn by skip-ahead over the village's
+/// children, one draw per death.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
     let migrant_fertility = sc.population.migrant_fertility;
+    let mut mort = [0u64; 121];
+    for (t, &p) in mort.iter_mut().zip(&ctx.mortality) {
+        *t = threshold32(p);
+    }
+    let last = ctx.mortality.len().clamp(1, 121) - 1;
+    // Fertility thresholds by age in years, zero past the schedule; index 0 of the residence
+    // code (vacant) is all zeros.
+    let mut fert = [[0u64; 121]; 3];
+    for (k, &p) in ctx.fertility.iter().take(121).enumerate() {
+        fert[residence::RESIDENT as usize][k] = threshold32(p);
+        fert[residence::MIGRANT as usize][k] = threshold32(p * migrant_fertility);
+    }
+    // This month's participation starts empty; last month's contribution and the last vote
+    // are remembered. Vacant slots hold zeros, which this keeps, so no test is needed.
+    for p in a.part.iter_mut() {
+        *p = (*p & part::CARRIED) | ((*p & part::CONTRIBUTED) << 4);
+    }
+    a.exp_branch.fill(0);
+    a.exp_gov.fill(0);
+    for (age, &r) in a.age.iter_mut().zip(&*a.residence) {
+        *age = age.saturating_add((r != residence::VACANT) as u16);
+    }
+    // One keyed draw per slot (vacant ones included), and no unpredictable branch but the rare
+    // death: a man's or a vacant slot's fertility threshold is zero. Deaths are applied after
+    // the pass, in slot order (a death changes only the slot itself and the offices).
     let mut births = 0u32;
-    for i in 0..a.len() {
-        if a.residence[i] == residence::VACANT {
+    let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Demography);
+    let n = a.len();
+    let (res, ages, flags) = (&a.residence[..n], &a.age[..n], &a.flags[..n]);
+    let mut dead: Vec<u32> = Vec::new();
+    for i in 0..n {
+        let r = res[i].min(2) as usize;
+        let years = ((ages[i] / 12) as usize).min(last);
+        let x = draws.u64(i);
+        if (x >> 32) < mort[years] && r != residence::VACANT as usize {
+            dead.push(i as u32);
             continue;
         }
-        // This month's participation starts empty; last month's contribution and the last
-        // vote are remembered.
-        let last = if a.part[i] & part::CONTRIBUTED != 0 {
-            part::CONTRIBUTED_LAST
-        } else {
-            0
-        };
-        a.part[i] = (a.part[i] & part::CARRIED) | last;
-        a.exp_branch[i] = 0;
-        a.exp_gov[i] = 0;
-        a.age[i] = a.age[i].saturating_add(1);
-        let years = (a.age[i] / 12) as usize;
-        if chance(&mut rng, ctx.mortality[years.min(ctx.mortality.len() - 1)]) {
-            die(v, a, i);
-            continue;
-        }
-        if a.flags[i] & flag::FEMALE != 0 && years < ctx.fertility.len() {
-            let mut p = ctx.fertility[years];
-            if a.residence[i] == residence::MIGRANT {
-                p *= migrant_fertility;
-            }
-            if chance(&mut rng, p) {
-                births += 1;
-            }
-        }
+        let female = (flags[i] & flag::FEMALE) as u64;
+        births += ((x & 0xFFFF_FFFF) < fert[r][years] * female) as u32;
+    }
+    for i in dead {
+        die(v, a, i as usize);
     }
 
-    // Children: mortality, then ageing by one month.
-    for c in v.children.iter_mut() {
-        let before = *c;
-        for _ in 0..before {
-            if chance(&mut rng, ctx.child_mortality) {
-                *c -= 1;
-            }
+    // Children: mortality (skip-ahead over all children in age order), then ageing.
+    let mut deaths = Events::new(ctx.child_mortality, v.children.iter().map(|&c| c as usize).sum());
+    let (mut cohort, mut below) = (0usize, v.children[0] as usize);
+    let mut killed = [0u16; ADULT_MONTHS];
+    while let Some(k) = deaths.next(&mut rng) {
+        while k >= below {
+            cohort += 1;
+            below += v.children[cohort] as usize;
         }
-        v.stats.child_deaths += (before - *c) as u32;
+        killed[cohort] += 1;
+    }
+    for (c, k) in v.children.iter_mut().zip(killed) {
+        *c -= k;
+        v.stats.child_deaths += k as u32;
     }
     let coming = v.children[ADULT_MONTHS - 1];
     v.children.copy_within(0..ADULT_MONTHS - 1, 1);

@@ -11,10 +11,8 @@
 //! with the government (it falls). Legal services also have the branch collect demands:
 //! villagers who are listened to gain trust.
 
-use rand::Rng;
-
 use crate::model::agents::{residence, role, AgentsMut};
-use crate::model::rng::{chance, monthly, stream, Network, Phase};
+use crate::model::rng::{chance, monthly, stream, Events, Network, Phase};
 use crate::model::{StepCtx, Village};
 
 use super::{effective_capacity, experience};
@@ -49,65 +47,78 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let p_listen = (lp.listening * ctx.legal * cap).clamp(0.0, 1.0);
     let stance = v.branch.stance as f64;
     let (mut fair, mut n) = (0u32, 0u32);
-    for i in 0..a.len() {
+    // Disputes: candidates at the largest rate (market 1) by skip-ahead, each kept with the
+    // ratio of the villager's own probability to it (thinning: the same Bernoulli law).
+    let p_max = monthly(g.dispute_rate * 2.0);
+    let mut candidates = Events::new(p_max, a.len());
+    while let Some(i) = candidates.next(&mut rng) {
+        if a.residence[i] != residence::RESIDENT
+            || rng.f64() * p_max >= monthly(g.dispute_rate * 2.0 * a.market[i] as f64)
+        {
+            continue;
+        }
+        n += 1;
+        let j = net.random_tie(i, &mut rng);
+        let other = (j != i && a.residence[j] == residence::RESIDENT).then_some(j);
+        let w_clan = match other {
+            Some(j) if a.clan[i] != a.clan[j] => {
+                let (si, sj) = (
+                    clan_count[a.clan[i] as usize] as f64 / res,
+                    clan_count[a.clan[j] as usize] as f64 / res,
+                );
+                g.clan_strength * (si - sj).abs()
+            }
+            _ => 0.0,
+        };
+        let total = w_legal + w_clan + w_bully + UNRESOLVED_WEIGHT;
+        let r = rng.f64() * total;
+        if r < w_legal {
+            v.stats.legal += 1;
+            fair += 1;
+            experience(a.exp_branch, i, 1);
+            if let Some(j) = other {
+                experience(a.exp_branch, j, 1);
+            }
+        } else if r < w_legal + w_clan {
+            v.stats.force += 1;
+            // The party of the smaller clan loses.
+            if let Some(j) = other {
+                let loser = if clan_count[a.clan[i] as usize] < clan_count[a.clan[j] as usize] {
+                    i
+                } else {
+                    j
+                };
+                experience(a.exp_branch, loser, -1);
+            }
+        } else if r < w_legal + w_clan + w_bully {
+            v.stats.force += 1;
+            experience(a.exp_branch, i, -1);
+            let bp = v.bully_power;
+            v.bully_power = (bp + g.bully_gain as f32 * (1.0 - bp)).clamp(0.0, 1.0);
+        } else {
+            v.stats.unresolved += 1;
+            experience(a.exp_branch, i, -1);
+        }
+    }
+    // Villager-government conflicts, each resident with the same probability (skip-ahead).
+    let mut conflicts = Events::new(p_conflict, a.len());
+    while let Some(i) = conflicts.next(&mut rng) {
         if a.residence[i] != residence::RESIDENT {
             continue;
         }
-        if chance(&mut rng, monthly(g.dispute_rate * 2.0 * a.market[i] as f64)) {
-            n += 1;
-            let j = net.random_tie(i, &mut rng);
-            let other = (j != i && a.residence[j] == residence::RESIDENT).then_some(j);
-            let w_clan = match other {
-                Some(j) if a.clan[i] != a.clan[j] => {
-                    let (si, sj) = (
-                        clan_count[a.clan[i] as usize] as f64 / res,
-                        clan_count[a.clan[j] as usize] as f64 / res,
-                    );
-                    g.clan_strength * (si - sj).abs()
-                }
-                _ => 0.0,
-            };
-            let total = w_legal + w_clan + w_bully + UNRESOLVED_WEIGHT;
-            let r = rng.random::<f64>() * total;
-            if r < w_legal {
-                v.stats.legal += 1;
-                fair += 1;
-                experience(a.exp_branch, i, 1);
-                if let Some(j) = other {
-                    experience(a.exp_branch, j, 1);
-                }
-            } else if r < w_legal + w_clan {
-                v.stats.force += 1;
-                // The party of the smaller clan loses.
-                if let Some(j) = other {
-                    let loser = if clan_count[a.clan[i] as usize] < clan_count[a.clan[j] as usize] {
-                        i
-                    } else {
-                        j
-                    };
-                    experience(a.exp_branch, loser, -1);
-                }
-            } else if r < w_legal + w_clan + w_bully {
-                v.stats.force += 1;
-                experience(a.exp_branch, i, -1);
-                let bp = v.bully_power;
-                v.bully_power = (bp + g.bully_gain as f32 * (1.0 - bp)).clamp(0.0, 1.0);
-            } else {
-                v.stats.unresolved += 1;
-                experience(a.exp_branch, i, -1);
-            }
+        v.stats.conflicts += 1;
+        experience(a.exp_gov, i, -1);
+        if chance(&mut rng, stance) {
+            v.stats.sided_with_villager += 1;
+            experience(a.exp_branch, i, 1);
+        } else {
+            experience(a.exp_branch, i, -1);
         }
-        if chance(&mut rng, p_conflict) {
-            v.stats.conflicts += 1;
-            experience(a.exp_gov, i, -1);
-            if chance(&mut rng, stance) {
-                v.stats.sided_with_villager += 1;
-                experience(a.exp_branch, i, 1);
-            } else {
-                experience(a.exp_branch, i, -1);
-            }
-        }
-        if chance(&mut rng, p_listen) {
+    }
+    // Demand collection: residents listened to (skip-ahead).
+    let mut listened = Events::new(p_listen, a.len());
+    while let Some(i) = listened.next(&mut rng) {
+        if a.residence[i] == residence::RESIDENT {
             v.stats.listened += 1;
             experience(a.exp_branch, i, 1);
         }

@@ -11,20 +11,12 @@ pub fn run(ctx: &StepCtx, _v: &mut Village, a: &mut AgentsMut) {
     let migrant = vals.migrant_drift_factor as f32;
     let young_f = vals.young_drift_factor as f32;
     let young = (vals.young_age * 12.0) as u16;
-    for i in 0..a.len() {
-        let r = a.residence[i];
-        if r == residence::VACANT {
-            continue;
-        }
-        let mut d = base;
-        if r == residence::MIGRANT {
-            d *= migrant;
-        }
-        if a.age[i] < young {
-            d *= young_f;
-        }
-        let m = a.market[i];
-        a.market[i] = (m + d.min(1.0) * (1.0 - m)).clamp(0.0, 1.0);
+    // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
+    let (res, age) = (&*a.residence, &*a.age);
+    for ((m, &r), &age) in a.market.iter_mut().zip(res).zip(age) {
+        let d = base * if r == residence::MIGRANT { migrant } else { 1.0 } * if age < young { young_f } else { 1.0 };
+        let moved = (*m + d.min(1.0) * (1.0 - *m)).clamp(0.0, 1.0);
+        *m = if r == residence::VACANT { *m } else { moved };
     }
 }
 

@@ -9,15 +9,22 @@
 //! members but no longer take part in the branch.
 
 use crate::model::agents::{flag, residence, role, AgentsMut};
-use crate::model::rng::{chance, monthly, stream, Network, Phase};
+use crate::model::rng::{monthly, Keyed, Network, Phase};
 use crate::model::{StepCtx, Village, NONE};
 
 /// Run migration for one village.
+///
+/// Each villager's hazard is `base x exp(lin)` with `lin` the linear predictor of the module
+/// documentation; the month's event happens when the villager's keyed uniform
+/// `u < 1 - exp(-hazard / 12)`. Because `1 - exp(-x) <= x`, a villager with
+/// `u >= hazard_max / 12` (every term of the predictor at its largest in the village this
+/// month) cannot move, and only the few others need the share of resident ties (six network
+/// look-ups) and the exact probability: the same outcome, evaluated for a few percent of
+/// villagers.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let m = &sc.migration;
     let e = &sc.economy;
-    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Migration);
     let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
     let gap = ctx.wage_gap;
     let q = v.service_quality as f64 - 0.5;
@@ -29,35 +36,117 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         + m.return_gap_effect * gap
         + m.downturn_effect * ctx.downturn;
     let keep = 1.0 - e.wealth_depreciation / 12.0;
+    // Monthly savings by education, at the rural wage (residents) and the expected urban wage.
+    let mut save_res = [0.0f64; 256];
+    let mut save_mig = [0.0f64; 256];
+    for (k, (r, u)) in save_res.iter_mut().zip(save_mig.iter_mut()).enumerate() {
+        let premium = 1.0 + e.education_premium * k as f64;
+        *r = e.saving_rate * ctx.rural_wage * premium;
+        *u = e.saving_rate * ctx.expected_urban_wage * premium;
+    }
+    let ties = net.ties();
+    // The tie term at its largest: share 1 for a positive effect, 0 for a negative one.
+    let ties_max = if ties == 0 { 0.0 } else { 0.5 * m.ties_effect.abs() };
+
+    // Pass 1 (no unpredictable branch): savings and months away, and the range of every
+    // villager-specific term of the two linear predictors, for the thinning bounds.
+    let mut max_mc = f32::NEG_INFINITY;
+    let mut max_edu = 0u8;
+    let (mut age_lo, mut age_hi, mut away_lo, mut away_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
+    let (me, ce) = (m.market_effect as f32, m.civic_effect as f32);
+    let n = a.len();
+    let (res, edus, ages) = (&a.residence[..n], &a.edu[..n], &a.age[..n]);
+    let (market, civic) = (&a.market[..n], &a.civic[..n]);
+    let (wealth, aways) = (&mut a.wealth[..n], &mut a.away[..n]);
+    for i in 0..n {
+        let r = res[i];
+        let edu = edus[i];
+        let mig = r == residence::MIGRANT;
+        let save = if mig {
+            save_mig[edu as usize]
+        } else {
+            save_res[edu as usize]
+        };
+        let w = (wealth[i] as f64 * keep + save) as f32;
+        wealth[i] = if r == residence::VACANT { wealth[i] } else { w };
+        let away = aways[i].saturating_add(mig as u16);
+        aways[i] = away;
+        let age = ages[i];
+        let leaver = r == residence::RESIDENT && age >= min_age && age <= max_age;
+        let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
+        max_mc = if leaver && mc > max_mc { mc } else { max_mc };
+        max_edu = if leaver && edu > max_edu { edu } else { max_edu };
+        age_lo = if mig && age < age_lo { age } else { age_lo };
+        age_hi = if mig && age > age_hi { age } else { age_hi };
+        away_lo = if mig && away < away_lo { away } else { away_lo };
+        away_hi = if mig && away > away_hi { away } else { away_hi };
+    }
+
+    // Largest leaving hazard: each term at its largest over the leaving ages, the education
+    // levels present and the residents' values (the age term is piecewise linear with its
+    // kink at 25, the others linear). The market-civic maximum was taken in f32: a margin of
+    // 1e-4 covers the rounding.
+    let age_term = |years: f64| m.age_effect * (years - 25.0).max(0.0) / 10.0;
+    let edu_term = |edu: f64| m.education_effect * (edu - 2.0);
+    let age_max = age_term(m.min_age)
+        .max(age_term(m.max_age))
+        .max(age_term(25.0f64.clamp(m.min_age, m.max_age.max(m.min_age))));
+    let p_leave = if max_mc.is_finite() {
+        let lin = leave_const + ties_max + age_max + edu_term(0.0).max(edu_term(max_edu as f64)) + max_mc as f64;
+        (m.leave_base / 12.0 * (lin + 1e-4).exp()).min(1.0)
+    } else {
+        0.0
+    };
+
+    // Largest return hazard: the return predictor is linear in age and in months away, so
+    // its largest value over those away at the start of the month is at a corner of their
+    // ranges.
+    let ret_lin = |age: u16, away: u16| {
+        return_const + m.return_age_effect * (age as f64 / 12.0 - 40.0) / 10.0 + m.settle_effect * away as f64 / 12.0
+    };
+    let p_return = if age_lo <= age_hi {
+        let lin = ret_lin(age_lo, away_lo)
+            .max(ret_lin(age_lo, away_hi))
+            .max(ret_lin(age_hi, away_lo))
+            .max(ret_lin(age_hi, away_hi));
+        (m.return_base / 12.0 * (lin + 1e-9).exp()).min(1.0)
+    } else {
+        0.0
+    };
+
+    // Pass 2: decisions, in slot order. Each villager's uniform is its keyed draw; a villager
+    // moves when it is below their monthly probability. Because 1 - exp(-x) <= x, the bounds
+    // above exceed every villager's probability, so only the few whose draw is below a bound
+    // need the exact probability (and, for leaving, the share of resident ties: six network
+    // look-ups). The outcome is exactly that of computing every villager's probability.
+    let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
+    let p_any = p_leave.max(p_return);
+    let u53 = 1.0 / (1u64 << 53) as f64;
     for i in 0..a.len() {
-        let r = a.residence[i];
-        if r == residence::VACANT {
+        let u = (draws.u64(i) >> 11) as f64 * u53;
+        if u >= p_any {
             continue;
         }
-        let edu = a.edu[i] as f64;
-        let premium = 1.0 + e.education_premium * edu;
-        let years = a.age[i] as f64 / 12.0;
-        if r == residence::RESIDENT {
-            a.wealth[i] = (a.wealth[i] as f64 * keep + e.saving_rate * ctx.rural_wage * premium) as f32;
-            if a.age[i] < min_age || a.age[i] > max_age {
-                continue;
-            }
-            let ties = net.ties();
-            let share = if ties == 0 {
-                0.5
-            } else {
-                (0..ties)
-                    .filter(|&k| a.residence[net.tie(i, k)] == residence::RESIDENT)
-                    .count() as f64
-                    / ties as f64
-            };
-            let lin = leave_const
-                + m.age_effect * (years - 25.0).max(0.0) / 10.0
-                + m.education_effect * (edu - 2.0)
-                + m.market_effect * (a.market[i] as f64 - 0.5)
-                + m.civic_effect * (a.civic[i] as f64 - 0.5)
-                + m.ties_effect * (share - 0.5);
-            if chance(&mut rng, monthly(m.leave_base * lin.exp())) {
+        let age = a.age[i];
+        match a.residence[i] {
+            residence::RESIDENT if u < p_leave && age >= min_age && age <= max_age => {
+                let share = if ties == 0 {
+                    0.5
+                } else {
+                    (0..ties)
+                        .filter(|&k| a.residence[net.tie(i, k)] == residence::RESIDENT)
+                        .count() as f64
+                        / ties as f64
+                };
+                let lin = leave_const
+                    + age_term(age as f64 / 12.0)
+                    + edu_term(a.edu[i] as f64)
+                    + m.market_effect * (a.market[i] as f64 - 0.5)
+                    + m.civic_effect * (a.civic[i] as f64 - 0.5)
+                    + m.ties_effect * (share - 0.5);
+                if u >= monthly(m.leave_base * lin.exp()) {
+                    continue;
+                }
                 a.residence[i] = residence::MIGRANT;
                 a.away[i] = 0;
                 v.stats.outflow += 1;
@@ -68,22 +157,23 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                     }
                 }
                 if v.branch.secretary == i as u32 {
-                    // A departing secretary leaves the post at once; process 11 names a successor.
+                    // A departing secretary leaves the post at once; process 11 names a
+                    // successor.
                     v.branch.secretary = NONE;
                     a.role[i] = role::ORDINARY;
                 }
             }
-        } else {
-            a.wealth[i] = (a.wealth[i] as f64 * keep + e.saving_rate * ctx.expected_urban_wage * premium) as f32;
-            a.away[i] = a.away[i].saturating_add(1);
-            let lin =
-                return_const + m.return_age_effect * (years - 40.0) / 10.0 + m.settle_effect * a.away[i] as f64 / 12.0;
-            if chance(&mut rng, monthly(m.return_base * lin.exp())) {
+            // Those away at the start of the month have been away at least a month now.
+            residence::MIGRANT if u < p_return && a.away[i] > 0 => {
+                if u >= monthly(m.return_base * ret_lin(age, a.away[i]).exp()) {
+                    continue;
+                }
                 a.residence[i] = residence::RESIDENT;
                 a.flags[i] |= flag::RETURNED;
                 a.away[i] = 0;
                 v.stats.returns += 1;
             }
+            _ => {}
         }
     }
 }

@@ -86,20 +86,28 @@ pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
             }
         }
     }
+    // Retirement age in whole months, as in `is_active` (age < retire_age x 12 for integer
+    // ages).
+    let retire = (g.retire_age * 12.0).ceil().clamp(0.0, u16::MAX as f64) as u16;
+    let len = a.len();
+    let (res, flags, ages, edus, tb) = (
+        &a.residence[..len],
+        &a.flags[..len],
+        &a.age[..len],
+        &a.edu[..len],
+        &a.trust_branch[..len],
+    );
     let (mut n, mut old, mut edu, mut residents, mut trust) = (0u32, 0u32, 0u32, 0u32, 0.0f64);
-    for i in 0..a.len() {
-        if a.residence[i] != residence::RESIDENT {
+    for i in 0..len {
+        if res[i] != residence::RESIDENT {
             continue;
         }
         residents += 1;
-        trust += a.trust_branch[i] as f64;
-        if is_active(sc, a, i) {
-            n += 1;
-            edu += a.edu[i] as u32;
-            if a.age[i] >= 60 * 12 {
-                old += 1;
-            }
-        }
+        trust += tb[i] as f64;
+        let active = (flags[i] & flag::PARTY != 0) & (ages[i] < retire);
+        n += active as u32;
+        edu += edus[i] as u32 * active as u32;
+        old += (active & (ages[i] >= 60 * 12)) as u32;
     }
     let target = g.members_target / 100.0 * residents.max(1) as f64;
     let effective = n as f64 - 0.5 * old as f64;

@@ -9,10 +9,8 @@
 //! in need (the elderly, the sick) with willing helpers; matches raise `civic` on both sides,
 //! and platform matches raise trust in the branch that runs it. Unmet needs lower it.
 
-use rand::Rng;
-
 use crate::model::agents::{part, residence, AgentsMut};
-use crate::model::rng::{chance, monthly, stream, Network, Phase};
+use crate::model::rng::{chance, monthly, stream, Events, Keyed, Network, Phase};
 use crate::model::{StepCtx, Village};
 
 use super::{effective_capacity, experience};
@@ -33,25 +31,30 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sanction = 0.1 + sc.paths.legal.sanctions * ctx.legal;
     let (old_lo, old_hi) = (16 * 12u16, 75 * 12u16);
     let (mut residents, mut eligible, mut contributors) = (0u32, 0u32, 0u32);
-    for i in 0..a.len() {
-        if a.residence[i] != residence::RESIDENT {
-            continue;
-        }
-        residents += 1;
-        if a.age[i] < old_lo || a.age[i] >= old_hi {
-            continue;
-        }
-        eligible += 1;
-        let habit = if a.part[i] & part::CONTRIBUTED_LAST != 0 {
-            HABIT
+    // One keyed draw per slot and no unpredictable branch: ineligible slots never hit.
+    let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Services);
+    // The probability is computed in f32 and compared with the draw's top 24 bits.
+    let n = a.len();
+    let (res, ages, market, civic) = (&a.residence[..n], &a.age[..n], &a.market[..n], &a.civic[..n]);
+    let parts = &mut a.part[..n];
+    let (base, slope) = ((sanction as f32) * (0.5 + coop_prev as f32), 0.5 + coop_prev as f32);
+    let habit = HABIT as f32;
+    let u24 = 1.0 / (1u32 << 24) as f32;
+    for i in 0..n {
+        let resident = res[i] == residence::RESIDENT;
+        let age = ages[i];
+        let is_eligible = resident & (age >= old_lo) & (age < old_hi);
+        let h = if parts[i] & part::CONTRIBUTED_LAST != 0 {
+            habit
         } else {
             0.0
         };
-        let w = (a.civic[i] as f64 + sanction - 0.5 * a.market[i] as f64) * (0.5 + coop_prev) + habit;
-        if chance(&mut rng, w.clamp(0.0, 1.0)) {
-            contributors += 1;
-            a.part[i] |= part::CONTRIBUTED;
-        }
+        let w = (civic[i] - 0.5 * market[i]) * slope + base + h;
+        let hit = is_eligible & (((draws.u64(i) >> 40) as f32 * u24) < w);
+        residents += resident as u32;
+        eligible += is_eligible as u32;
+        contributors += hit as u32;
+        parts[i] |= part::CONTRIBUTED * hit as u8;
     }
     v.stats.eligible = eligible;
     v.stats.contributors = contributors;
@@ -73,7 +76,10 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let p_platform = (sp.platform * ctx.services * (0.5 + effective_capacity(v))).clamp(0.0, 1.0);
     let elderly = 70 * 12u16;
     let n = a.len();
-    for i in 0..n {
+    // Needs arise by skip-ahead at the larger of the two rates, thinned to the villager's own.
+    let p_max = sp.need_elderly.max(sp.need_sick);
+    let mut candidates = Events::new(p_max, n);
+    while let Some(i) = candidates.next(&mut rng) {
         if a.residence[i] != residence::RESIDENT {
             continue;
         }
@@ -82,7 +88,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         } else {
             sp.need_sick
         };
-        if !chance(&mut rng, p_need) {
+        if p_need < p_max && rng.f64() * p_max >= p_need {
             continue;
         }
         v.stats.needs += 1;
@@ -95,7 +101,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         for _ in 0..HELPER_TRIES {
             // The platform searches the whole village; informal help searches one's ties.
             let j = if platform {
-                rng.random_range(0..n)
+                rng.below(n)
             } else {
                 net.random_tie(i, &mut rng)
             };

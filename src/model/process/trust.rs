@@ -19,28 +19,28 @@ pub fn run(_ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let q = v.service_quality;
     let env_b = 0.5 * q + 0.5 * v.order;
     let env_g = 0.6 * q + 0.4 * (1.0 - v.formalism);
-    for i in 0..a.len() {
-        let r = a.residence[i];
-        if r == residence::VACANT {
-            continue;
-        }
+    // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
+    let res = &*a.residence;
+    for ((t, &e), &r) in a.trust_branch.iter_mut().zip(&*a.exp_branch).zip(res) {
         let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
-        a.trust_branch[i] = update(a.trust_branch[i], env_b, relax, a.exp_branch[i]);
-        a.trust_gov[i] = update(a.trust_gov[i], env_g, relax, a.exp_gov[i]);
+        let u = update(*t, env_b, relax, e);
+        *t = if r == residence::VACANT { *t } else { u };
+    }
+    for ((t, &e), &r) in a.trust_gov.iter_mut().zip(&*a.exp_gov).zip(res) {
+        let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
+        let u = update(*t, env_g, relax, e);
+        *t = if r == residence::VACANT { *t } else { u };
     }
 }
 
 /// One trust update: relaxation toward `env`, then the month's experiences.
 #[inline]
 pub fn update(t: f32, env: f32, relax: f32, events: i8) -> f32 {
-    let mut t = t + relax * (env - t);
+    let t = t + relax * (env - t);
     let e = events.clamp(-4, 4) as f32;
-    if e > 0.0 {
-        t += EVENT_STEP * e * (1.0 - t);
-    } else if e < 0.0 {
-        t += EVENT_STEP * e * t;
-    }
-    t.clamp(0.0, 1.0)
+    // Toward 1 by (1 - t) per good event, toward 0 by t per bad one (written with selects).
+    let room = if e > 0.0 { 1.0 - t } else { t };
+    (t + EVENT_STEP * e * room).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

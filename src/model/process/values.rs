@@ -3,49 +3,66 @@
 //! of `civic` by benefit orientation ("vulgar culture") and by life away from the village.
 
 use crate::model::agents::{residence, AgentsMut};
-use crate::model::rng::{chance, stream, Network, Phase};
+use crate::model::rng::{Keyed, Network, Phase};
 use crate::model::{StepCtx, Village};
 use crate::scenario::Mixing;
-use rand::Rng;
 
-use super::deffuant;
+/// The bounded-confidence exchange between `i` and `j` (see [`super::deffuant`]), written
+/// with selects: after values homogenise, whether a pair is within the bound is not
+/// predictable.
+#[inline(always)]
+fn exchange(x: &mut [f32], i: usize, j: usize, eps: f32, mu: f32) {
+    let (xi, xj) = (x[i], x[j]);
+    let d = xj - xi;
+    let go = d.abs() < eps;
+    let ni = (xi + mu * d).clamp(0.0, 1.0);
+    let nj = (xj - mu * d).clamp(0.0, 1.0);
+    x[i] = if go { ni } else { xi };
+    x[j] = if go { nj } else { xj };
+}
 
 /// Run value dynamics for one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let vals = &sc.values;
-    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Values);
     let net = Network::new(sc.run.seed, v.id, a.len(), vals.ties, vals.rewire);
     let (eps, mu) = (vals.confidence_bound as f32, vals.convergence as f32);
     if vals.ties > 0 {
-        for i in 0..a.len() {
-            if a.residence[i] != residence::RESIDENT || !chance(&mut rng, vals.interaction_rate) {
+        // One keyed draw per resident: its high half against the interaction probability, its
+        // low half picks the tie.
+        let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Values);
+        let meet = (vals.interaction_rate.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
+        let n = a.len();
+        let ties = vals.ties as u64;
+        let res = &a.residence[..n];
+        let (market, civic) = (&mut a.market[..n], &mut a.civic[..n]);
+        for i in 0..n {
+            if res[i] != residence::RESIDENT {
                 continue;
             }
+            let x = draws.u64(i);
+            if (x >> 32) >= meet {
+                continue;
+            }
+            let low = x & 0xFFFF_FFFF;
             let j = match vals.mixing {
-                Mixing::Network => net.random_tie(i, &mut rng),
-                Mixing::Random => rng.random_range(0..a.len()),
+                Mixing::Network => net.tie(i, ((low * ties) >> 32) as u32),
+                Mixing::Random => ((low * n as u64) >> 32) as usize,
             };
-            if j == i || a.residence[j] != residence::RESIDENT {
+            if j == i || j >= n || res[j] != residence::RESIDENT {
                 continue;
             }
-            deffuant(a.market, i, j, eps, mu);
-            deffuant(a.civic, i, j, eps, mu);
+            exchange(market, i, j, eps, mu);
+            exchange(civic, i, j, eps, mu);
         }
     }
+    // Erosion: branch-free over all slots (vacant slots keep their value), so it vectorises.
     let erosion = (vals.civic_erosion / 12.0) as f32;
     let away = (vals.migrant_civic_decay / 12.0) as f32;
-    for i in 0..a.len() {
-        let r = a.residence[i];
-        if r == residence::VACANT {
-            continue;
-        }
-        let c = a.civic[i];
-        let mut d = erosion * a.market[i] * c;
-        if r == residence::MIGRANT {
-            d += away * c;
-        }
-        a.civic[i] = (c - d).clamp(0.0, 1.0);
+    for ((c, &m), &r) in a.civic.iter_mut().zip(&*a.market).zip(&*a.residence) {
+        let d = erosion * m * *c + if r == residence::MIGRANT { away * *c } else { 0.0 };
+        let eroded = (*c - d).clamp(0.0, 1.0);
+        *c = if r == residence::VACANT { *c } else { eroded };
     }
 }
 
