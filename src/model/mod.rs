@@ -504,8 +504,19 @@ fn step_village_timed(
                 timed!(7, process::elections::run(ctx, v, a));
             }
             timed!(8, process::allocation::run(ctx, v, a));
-            timed!(9, process::trust::run(ctx, v, a));
-            timed!(10, process::party::run(ctx, v, a, scratch));
+            if ctx.yearly {
+                timed!(9, process::trust::run(ctx, v, a));
+                timed!(10, process::party::run(ctx, v, a, scratch));
+            } else {
+                // Trust (10) and observation (12) in one pass, then party organisation (11)
+                // from its counts: the same results (see `observe::trust_and_observe`).
+                let counts;
+                timed!(11, counts = observe::trust_and_observe(ctx, v, a));
+                timed!(10, process::party::run_monthly(ctx, v, a, &counts));
+                #[cfg(debug_assertions)]
+                observe::check_invariants(v, a);
+                return;
+            }
         }
         // One submodel alone, for checks against the literature (docs/validation.md).
         Only::Values => process::values::run(ctx, v, a),

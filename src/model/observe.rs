@@ -7,6 +7,8 @@
 //! state and event counts.
 
 use super::agents::{flag, residence, AgentsMut};
+use super::process::party::{self, BranchCounts};
+use super::process::trust;
 use super::{Controller, LabourMarket, StepCtx, Village, ADULT_MONTHS};
 use crate::scenario::Arrangement;
 
@@ -143,17 +145,42 @@ pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
 
 /// Process 12 for one village: read end-of-month state into its statistics.
 pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let retire = (ctx.sc.governance.retire_age * 12.0).ceil().clamp(0.0, u16::MAX as f64) as u16;
+    slots(ctx, v, a, None);
+}
+
+/// Processes 10 and 12 in one pass over the slots (the engine's fused pass in months without
+/// the yearly organisation): each villager's trust is updated toward `env` (see
+/// [`trust::update`]) and then counted, and the counts process 11 needs are returned. The
+/// result is that of running [`trust::run`], then [`observe`], then counting: nothing between
+/// them in such a month changes what is counted.
+pub fn trust_and_observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
+    let env = trust::environment(v);
+    slots(ctx, v, a, Some(env))
+}
+
+fn slots(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, env: Option<(f32, f32)>) -> BranchCounts {
+    let retire = party::retire_months(ctx.sc);
     let s = &mut v.stats;
     s.children = v.children.iter().map(|&c| c as u32).sum();
     let n = a.len();
-    let (res, flags, ages) = (&a.residence[..n], &a.flags[..n], &a.age[..n]);
+    let (res, flags, ages, edus) = (&a.residence[..n], &a.flags[..n], &a.age[..n], &a.edu[..n]);
     let (market, civic) = (&a.market[..n], &a.civic[..n]);
-    let (tb, tg) = (&a.trust_branch[..n], &a.trust_gov[..n]);
+    let (tb, tg) = (&mut a.trust_branch[..n], &mut a.trust_gov[..n]);
+    let (eb, eg) = (&a.exp_branch[..n], &a.exp_gov[..n]);
+    let mut edu_active = 0u32;
     for i in 0..n {
         let r = res[i];
         if r == residence::VACANT {
             continue;
+        }
+        if let Some((env_b, env_g)) = env {
+            let relax = if r == residence::RESIDENT {
+                trust::RELAX
+            } else {
+                trust::RELAX * 0.25
+            };
+            tb[i] = trust::update(tb[i], env_b, relax, eb[i]);
+            tg[i] = trust::update(tg[i], env_g, relax, eg[i]);
         }
         s.registered += 1;
         let party = flags[i] & flag::PARTY != 0;
@@ -173,6 +200,7 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             s.party_active += 1;
             s.party_age_sum += age as f64 / 12.0;
             s.party_60 += (age >= 60 * 12) as u32;
+            edu_active += edus[i] as u32;
         }
         let (m, c) = (market[i] as f64, civic[i] as f64);
         s.market_sum += m;
@@ -181,6 +209,13 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         s.civic_sq += c * c;
         s.trust_branch_sum += tb[i] as f64;
         s.trust_gov_sum += tg[i] as f64;
+    }
+    BranchCounts {
+        residents: s.residents,
+        trust: s.trust_branch_sum,
+        active: s.party_active,
+        old: s.party_60,
+        edu: edu_active,
     }
 }
 
@@ -505,4 +540,59 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         m.bully_power,
     );
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{ctx, with_village, world};
+    use crate::model::{process, step_village, Scratch};
+
+    /// The engine's fused pass (trust and observation together, then party organisation from
+    /// its counts) gives bitwise what the processes give one after the other, month by month.
+    #[test]
+    fn fused_trust_and_observation_equal_the_processes_in_turn() {
+        let mut fused = world(800);
+        let mut reference = fused.clone();
+        let sc = fused.scenario.clone();
+        let (mut s1, mut s2) = (Scratch::default(), Scratch::default());
+        let mut fused_months = 0;
+        for step in 1..=30 {
+            let c = ctx(&sc, step);
+            fused_months += (!c.yearly) as u32;
+            with_village(&mut fused, 0, |v, a| step_village(&c, v, a, &mut s1));
+            with_village(&mut reference, 0, |v, a| {
+                v.stats = VillageStats::start_of_month(v);
+                process::demography::run(&c, v, a);
+                process::market::run(&c, v, a);
+                process::values::run(&c, v, a);
+                process::migration::run(&c, v, a);
+                process::disputes::run(&c, v, a);
+                process::services::run(&c, v, a);
+                process::culture::run(&c, v, a, &mut s2);
+                if c.election {
+                    process::elections::run(&c, v, a);
+                }
+                process::allocation::run(&c, v, a);
+                process::trust::run(&c, v, a);
+                process::party::run(&c, v, a, &mut s2);
+                observe(&c, v, a);
+            });
+            let (f, r) = (&fused.villages[0], &reference.villages[0]);
+            assert_eq!(f.stats, r.stats, "step {step}");
+            assert_eq!(f.branch.capacity.to_bits(), r.branch.capacity.to_bits(), "step {step}");
+            assert_eq!(
+                f.branch.legitimacy.to_bits(),
+                r.branch.legitimacy.to_bits(),
+                "step {step}"
+            );
+            assert_eq!(f.branch.secretary, r.branch.secretary, "step {step}");
+            assert_eq!(f.committee.director, r.committee.director, "step {step}");
+            assert_eq!(fused.agents.trust_branch, reference.agents.trust_branch, "step {step}");
+            assert_eq!(fused.agents.trust_gov, reference.agents.trust_gov, "step {step}");
+            assert_eq!(fused.agents.role, reference.agents.role, "step {step}");
+            assert_eq!(fused.agents.market, reference.agents.market, "step {step}");
+        }
+        assert!(fused_months >= 25, "the fused pass ran in {fused_months} months");
+    }
 }

@@ -235,7 +235,7 @@ pub fn stream(seed: u64, village: u32, step: u32, phase: Phase) -> Stream {
 }
 
 /// Counter-based draws of one unit of work: the draw of slot `i` is a hash of the unit's key
-/// and `i` (the SplitMix64 finaliser of `key XOR i x odd constant`). A villager's draw thus
+/// and `i` (see [`Keyed::u64`]). A villager's draw thus
 /// depends only on `(seed, village, step, phase, slot)`, not on how many draws came before:
 /// draws are independent across slots (no sequential state), cheap, and stay matched between
 /// two runs that share a seed (common random numbers) even where the runs differ elsewhere.
@@ -254,10 +254,13 @@ impl Keyed {
         }
     }
 
-    /// The 64 random bits of slot `i`.
+    /// The 64 random bits of slot `i`: the wyrand output function (Wang Yi's `mum`, the
+    /// 128-bit product of `s` and `s XOR P` folded to 64 bits) of `s = key XOR i x P0`.
     #[inline(always)]
     pub fn u64(&self, i: usize) -> u64 {
-        mix(self.key ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
+        let s = self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F);
+        let r = (s as u128).wrapping_mul((s ^ 0xE703_7ED1_A0B4_28DB) as u128);
+        (r >> 64) as u64 ^ r as u64
     }
 }
 

@@ -2,42 +2,25 @@
 //! child-bearing age, child mortality, and children turning 16 who become agents.
 
 use crate::model::agents::{flag, part, residence, AgentsMut};
-use crate::model::rng::{chance, normal, stream, Events, Keyed, Network, Phase, Stream};
+use crate::model::rng::{chance, normal, stream, Events, Network, Phase, Stream};
 use crate::model::{StepCtx, Village, ADULT_MONTHS, NONE};
 
-// Fertility is selected by multiplying with the FEMALE bit.
-const _: () = assert!(flag::FEMALE == 1);
 // The monthly reset shifts "contributed" into "contributed last month".
 const _: () = assert!(part::CONTRIBUTED << 4 == part::CONTRIBUTED_LAST);
 
-/// A probability as a threshold for the high or low 32 bits of a draw (`bits < t`).
-#[inline]
-fn threshold32(p: f64) -> u64 {
-    (p.clamp(0.0, 1.0) * 4_294_967_296.0) as u64
-}
-
 /// Run demography for one village.
 ///
-/// One 64-bit counter-based draw per registered adult ([`Keyed`]) decides both events of the
-/// month: its high 32 bits against the mortality threshold of the villager's age, its low 32
-/// bits against the fertility threshold (women only). Child deaths are drawn by skip-ahead over the village's
-/// children, one draw per death.
+/// Deaths and births are rare (a few per thousand adults a month), so they are drawn by
+/// skip-ahead with thinning ([`Events`]): candidates come at the largest probability present,
+/// and each is kept with the ratio of their own probability to it, which gives every adult
+/// exactly their own probability at the cost of one draw per candidate. Child deaths are drawn
+/// by skip-ahead over the village's children, one draw per death.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
     let migrant_fertility = sc.population.migrant_fertility;
-    let mut mort = [0u64; 121];
-    for (t, &p) in mort.iter_mut().zip(&ctx.mortality) {
-        *t = threshold32(p);
-    }
     let last = ctx.mortality.len().clamp(1, 121) - 1;
-    // Fertility thresholds by age in years, zero past the schedule; index 0 of the residence
-    // code (vacant) is all zeros.
-    let mut fert = [[0u64; 121]; 3];
-    for (k, &p) in ctx.fertility.iter().take(121).enumerate() {
-        fert[residence::RESIDENT as usize][k] = threshold32(p);
-        fert[residence::MIGRANT as usize][k] = threshold32(p * migrant_fertility);
-    }
+    let mortality = |years: usize| ctx.mortality.get(years.min(last)).copied().unwrap_or(0.0);
     // This month's participation starts empty; last month's contribution and the last vote
     // are remembered. Vacant slots hold zeros, which this keeps, so no test is needed.
     for p in a.part.iter_mut() {
@@ -45,30 +28,46 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     }
     a.exp_branch.fill(0);
     a.exp_gov.fill(0);
+    let mut oldest = 0u16;
     for (age, &r) in a.age.iter_mut().zip(&*a.residence) {
         *age = age.saturating_add((r != residence::VACANT) as u16);
+        oldest = oldest.max(*age);
     }
-    // One keyed draw per slot (vacant ones included), and no unpredictable branch but the rare
-    // death: a man's or a vacant slot's fertility threshold is zero. Deaths are applied after
-    // the pass, in slot order (a death changes only the slot itself and the offices).
-    let mut births = 0u32;
-    let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Demography);
-    let n = a.len();
-    let (res, ages, flags) = (&a.residence[..n], &a.age[..n], &a.flags[..n]);
-    let mut dead: Vec<u32> = Vec::new();
-    for i in 0..n {
-        let r = res[i].min(2) as usize;
-        let years = ((ages[i] / 12) as usize).min(last);
-        let x = draws.u64(i);
-        if (x >> 32) < mort[years] && r != residence::VACANT as usize {
-            dead.push(i as u32);
-            continue;
+
+    // Deaths by skip-ahead at the mortality of the oldest adult (mortality rises with age),
+    // each candidate kept with the ratio of their own mortality to it (thinning).
+    let p_death = (0..=(oldest / 12) as usize).map(mortality).fold(0.0, f64::max);
+    let mut candidates = Events::new(p_death, a.len());
+    while let Some(i) = candidates.next(&mut rng) {
+        if a.residence[i] != residence::VACANT && rng.f64() * p_death < mortality((a.age[i] / 12) as usize) {
+            die(v, a, i);
         }
-        let female = (flags[i] & flag::FEMALE) as u64;
-        births += ((x & 0xFFFF_FFFF) < fert[r][years] * female) as u32;
     }
-    for i in dead {
-        die(v, a, i as usize);
+
+    // Births to the surviving women, the same way at the schedule's peak.
+    let fertility = |years: usize, r: u8| {
+        let p = ctx.fertility.get(years).copied().unwrap_or(0.0);
+        if r == residence::MIGRANT {
+            p * migrant_fertility
+        } else {
+            p
+        }
+    };
+    let p_birth = ctx
+        .fertility
+        .iter()
+        .fold(0.0, |m: f64, &p| m.max(p).max(p * migrant_fertility))
+        .min(1.0);
+    let mut births = 0u32;
+    let mut candidates = Events::new(p_birth, a.len());
+    while let Some(i) = candidates.next(&mut rng) {
+        let r = a.residence[i];
+        if r != residence::VACANT
+            && a.flags[i] & flag::FEMALE != 0
+            && rng.f64() * p_birth < fertility((a.age[i] / 12) as usize, r)
+        {
+            births += 1;
+        }
     }
 
     // Children: mortality (skip-ahead over all children in age order), then ageing.

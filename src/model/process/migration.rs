@@ -36,14 +36,16 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         + m.return_gap_effect * gap
         + m.downturn_effect * ctx.downturn;
     let keep = 1.0 - e.wealth_depreciation / 12.0;
-    // Monthly savings by education, at the rural wage (residents) and the expected urban wage.
-    let mut save_res = [0.0f64; 256];
-    let mut save_mig = [0.0f64; 256];
-    for (k, (r, u)) in save_res.iter_mut().zip(save_mig.iter_mut()).enumerate() {
-        let premium = 1.0 + e.education_premium * k as f64;
-        *r = e.saving_rate * ctx.rural_wage * premium;
-        *u = e.saving_rate * ctx.expected_urban_wage * premium;
-    }
+    // Monthly savings: the saving rate times the wage (rural for residents, the expected urban
+    // wage for migrants) times the education premium, `1 + premium x edu`.
+    let (res0, res1) = (
+        e.saving_rate * ctx.rural_wage,
+        e.saving_rate * ctx.rural_wage * e.education_premium,
+    );
+    let (mig0, mig1) = (
+        e.saving_rate * ctx.expected_urban_wage,
+        e.saving_rate * ctx.expected_urban_wage * e.education_premium,
+    );
     let ties = net.ties();
     // The tie term at its largest: share 1 for a positive effect, 0 for a negative one.
     let ties_max = if ties == 0 { 0.0 } else { 0.5 * m.ties_effect.abs() };
@@ -58,20 +60,22 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let (res, edus, ages) = (&a.residence[..n], &a.edu[..n], &a.age[..n]);
     let (market, civic) = (&a.market[..n], &a.civic[..n]);
     let (wealth, aways) = (&mut a.wealth[..n], &mut a.away[..n]);
+    // Savings and months away, in f32, with selects and 0/1 factors (a vacant slot's wealth,
+    // 0, is kept exactly), so the loop vectorises.
+    let (res0, res1, mig0, mig1) = (res0 as f32, res1 as f32, mig0 as f32, mig1 as f32);
+    let keep = keep as f32;
     for i in 0..n {
         let r = res[i];
-        let edu = edus[i];
         let mig = r == residence::MIGRANT;
-        let save = if mig {
-            save_mig[edu as usize]
-        } else {
-            save_res[edu as usize]
-        };
-        let w = (wealth[i] as f64 * keep + save) as f32;
-        wealth[i] = if r == residence::VACANT { wealth[i] } else { w };
-        let away = aways[i].saturating_add(mig as u16);
-        aways[i] = away;
-        let age = ages[i];
+        let occupied = (r != residence::VACANT) as u32 as f32;
+        let (s0, s1) = if mig { (mig0, mig1) } else { (res0, res1) };
+        let f = keep * occupied + (1.0 - occupied);
+        wealth[i] = wealth[i] * f + (s0 + s1 * edus[i] as f32) * occupied;
+        aways[i] = aways[i].saturating_add(mig as u16);
+    }
+    for i in 0..n {
+        let r = res[i];
+        let (mig, age, edu, away) = (r == residence::MIGRANT, ages[i], edus[i], aways[i]);
         let leaver = r == residence::RESIDENT && age >= min_age && age <= max_age;
         let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
         max_mc = if leaver && mc > max_mc { mc } else { max_mc };
@@ -120,13 +124,17 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     // need the exact probability (and, for leaving, the share of resident ties: six network
     // look-ups). The outcome is exactly that of computing every villager's probability.
     let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
+    // u < p_any as an integer test on the 53 bits of the draw (exact: the left side is an
+    // integer), so most slots cost a hash and a comparison.
     let p_any = p_leave.max(p_return);
+    let below = (p_any * (1u64 << 53) as f64).ceil() as u64;
     let u53 = 1.0 / (1u64 << 53) as f64;
     for i in 0..a.len() {
-        let u = (draws.u64(i) >> 11) as f64 * u53;
-        if u >= p_any {
+        let bits = draws.u64(i) >> 11;
+        if bits >= below {
             continue;
         }
+        let u = bits as f64 * u53;
         let age = a.age[i];
         match a.residence[i] {
             residence::RESIDENT if u < p_leave && age >= min_age && age <= max_age => {

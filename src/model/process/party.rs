@@ -48,6 +48,19 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     update_branch(sc, v, a);
 }
 
+/// Process 11 in a month without the yearly organisation, given the counts of residents and
+/// members taken after trust updating (process 10), as the engine's fused pass does: the same
+/// result as [`run`] in such a month, whose per-villager work changes no count.
+pub fn run_monthly(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, counts: &BranchCounts) {
+    debug_assert!(!ctx.yearly);
+    let d = v.committee.director;
+    if d != NONE && a.residence[d as usize] != residence::RESIDENT {
+        v.committee.director = NONE;
+    }
+    replace_secretary(ctx.sc, v, a);
+    set_capacity(ctx.sc, v, counts);
+}
+
 /// Whether slot `i` is an active party member: resident, member, below retirement age.
 #[inline]
 pub fn is_active(sc: &Scenario, a: &AgentsMut, i: usize) -> bool {
@@ -56,9 +69,31 @@ pub fn is_active(sc: &Scenario, a: &AgentsMut, i: usize) -> bool {
         && (a.age[i] as f64) < sc.governance.retire_age * 12.0
 }
 
+/// What capacity and legitimacy are computed from: counts over the residents.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BranchCounts {
+    /// Residents.
+    pub residents: u32,
+    /// Sum of residents' trust in the branch (f64, in slot order).
+    pub trust: f64,
+    /// Active members.
+    pub active: u32,
+    /// Active members aged 60+.
+    pub old: u32,
+    /// Sum of active members' education levels.
+    pub edu: u32,
+}
+
 /// Replace the secretary if needed and recompute capacity and legitimacy.
 pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
-    let g = &sc.governance;
+    replace_secretary(sc, v, a);
+    let counts = count(sc, a);
+    set_capacity(sc, v, &counts);
+}
+
+/// Name a new secretary when the post is vacant or its holder is no longer an active member:
+/// the most competent active member, younger members preferred.
+pub fn replace_secretary(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
     let s = v.branch.secretary;
     if s == NONE || !is_active(sc, a, s as usize) {
         if s != NONE && a.role[s as usize] == role::CADRE && v.committee.director != s {
@@ -86,9 +121,17 @@ pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
             }
         }
     }
-    // Retirement age in whole months, as in `is_active` (age < retire_age x 12 for integer
-    // ages).
-    let retire = (g.retire_age * 12.0).ceil().clamp(0.0, u16::MAX as f64) as u16;
+}
+
+/// Retirement age in whole months: `age < retire_months(sc)` is `is_active`'s test
+/// `age < retire_age x 12` for integer ages.
+pub fn retire_months(sc: &Scenario) -> u16 {
+    (sc.governance.retire_age * 12.0).ceil().clamp(0.0, u16::MAX as f64) as u16
+}
+
+/// Count residents, their trust, and active members with their age and education.
+pub fn count(sc: &Scenario, a: &AgentsMut) -> BranchCounts {
+    let retire = retire_months(sc);
     let len = a.len();
     let (res, flags, ages, edus, tb) = (
         &a.residence[..len],
@@ -97,23 +140,30 @@ pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
         &a.edu[..len],
         &a.trust_branch[..len],
     );
-    let (mut n, mut old, mut edu, mut residents, mut trust) = (0u32, 0u32, 0u32, 0u32, 0.0f64);
+    let mut c = BranchCounts::default();
     for i in 0..len {
         if res[i] != residence::RESIDENT {
             continue;
         }
-        residents += 1;
-        trust += tb[i] as f64;
+        c.residents += 1;
+        c.trust += tb[i] as f64;
         let active = (flags[i] & flag::PARTY != 0) & (ages[i] < retire);
-        n += active as u32;
-        edu += edus[i] as u32 * active as u32;
-        old += (active & (ages[i] >= 60 * 12)) as u32;
+        c.active += active as u32;
+        c.edu += edus[i] as u32 * active as u32;
+        c.old += (active & (ages[i] >= 60 * 12)) as u32;
     }
-    let target = g.members_target / 100.0 * residents.max(1) as f64;
-    let effective = n as f64 - 0.5 * old as f64;
+    c
+}
+
+/// Capacity (active resident members relative to the target, their age and education, the
+/// secretary's competence) and legitimacy (slow average of residents' trust) from the counts.
+pub fn set_capacity(sc: &Scenario, v: &mut Village, c: &BranchCounts) {
+    let g = &sc.governance;
+    let target = g.members_target / 100.0 * c.residents.max(1) as f64;
+    let effective = c.active as f64 - 0.5 * c.old as f64;
     let saturation = (effective / target).min(1.0);
-    let edu_f = if n > 0 {
-        0.6 + 0.4 * edu as f64 / (4.0 * n as f64)
+    let edu_f = if c.active > 0 {
+        0.6 + 0.4 * c.edu as f64 / (4.0 * c.active as f64)
     } else {
         0.0
     };
@@ -123,8 +173,8 @@ pub fn update_branch(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
         0.3
     };
     v.branch.capacity = (saturation * edu_f * sec_f).clamp(0.0, 1.0) as f32;
-    if residents > 0 {
-        let mean = (trust / residents as f64) as f32;
+    if c.residents > 0 {
+        let mean = (c.trust / c.residents as f64) as f32;
         v.branch.legitimacy = (v.branch.legitimacy + 0.05 * (mean - v.branch.legitimacy)).clamp(0.0, 1.0);
     }
 }
@@ -171,25 +221,26 @@ pub fn refresh_roles(
             }
         }
     }
-    // Clan elites: the eldest resident man aged 35-80 of each clan above the minimum share.
+    // Clan elites: the eldest resident man aged 35-80 of each clan above the minimum share (the
+    // first in slot order among the eldest), found for every clan in one pass.
+    let mut head = [u32::MAX; 256];
+    for i in 0..a.len() {
+        let c = a.clan[i] as usize;
+        if a.residence[i] == residence::RESIDENT
+            && a.flags[i] & flag::FEMALE == 0
+            && (35 * 12..=80 * 12).contains(&a.age[i])
+            && a.role[i] == role::ORDINARY
+            && (head[c] == u32::MAX || a.age[i] > a.age[head[c] as usize])
+        {
+            head[c] = i as u32;
+        }
+    }
     for (c, &count) in clan_count.iter().enumerate().take(v.clans.max(1) as usize) {
         if residents == 0 || (count as f64 / residents as f64) < g.clan_elite_min_share {
             continue;
         }
-        let mut head: Option<usize> = None;
-        for i in 0..a.len() {
-            if a.residence[i] == residence::RESIDENT
-                && a.clan[i] as usize == c
-                && a.flags[i] & flag::FEMALE == 0
-                && (35 * 12..=80 * 12).contains(&a.age[i])
-                && a.role[i] == role::ORDINARY
-                && head.is_none_or(|h| a.age[i] > a.age[h])
-            {
-                head = Some(i);
-            }
-        }
-        if let Some(h) = head {
-            a.role[h] = role::CLAN;
+        if head[c] != u32::MAX {
+            a.role[head[c] as usize] = role::CLAN;
         }
     }
     // A strong bully faction recruits.

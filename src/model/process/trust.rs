@@ -16,9 +16,7 @@ pub const RELAX: f32 = 0.01;
 
 /// Run trust updating for one village (no randomness).
 pub fn run(_ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let q = v.service_quality;
-    let env_b = 0.5 * q + 0.5 * v.order;
-    let env_g = 0.6 * q + 0.4 * (1.0 - v.formalism);
+    let (env_b, env_g) = environment(v);
     // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
     let res = &*a.residence;
     for ((t, &e), &r) in a.trust_branch.iter_mut().zip(&*a.exp_branch).zip(res) {
@@ -31,6 +29,14 @@ pub fn run(_ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let u = update(*t, env_g, relax, e);
         *t = if r == residence::VACANT { *t } else { u };
     }
+}
+
+/// What the village shows everyone: (for the branch) service quality and order, (for the
+/// government) service quality and freedom from formalism.
+#[inline]
+pub fn environment(v: &Village) -> (f32, f32) {
+    let q = v.service_quality;
+    (0.5 * q + 0.5 * v.order, 0.6 * q + 0.4 * (1.0 - v.formalism))
 }
 
 /// One trust update: relaxation toward `env`, then the month's experiences.

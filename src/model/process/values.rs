@@ -7,14 +7,13 @@ use crate::model::rng::{Keyed, Network, Phase};
 use crate::model::{StepCtx, Village};
 use crate::scenario::Mixing;
 
-/// The bounded-confidence exchange between `i` and `j` (see [`super::deffuant`]), written
-/// with selects: after values homogenise, whether a pair is within the bound is not
-/// predictable.
+/// The bounded-confidence exchange between `i` and `j` if `go` (see [`super::deffuant`]),
+/// written with selects: whether a pair interacts and is within the bound is not predictable.
 #[inline(always)]
-fn exchange(x: &mut [f32], i: usize, j: usize, eps: f32, mu: f32) {
+fn exchange(x: &mut [f32], i: usize, j: usize, go: bool, eps: f32, mu: f32) {
     let (xi, xj) = (x[i], x[j]);
     let d = xj - xi;
-    let go = d.abs() < eps;
+    let go = go & (d.abs() < eps);
     let ni = (xi + mu * d).clamp(0.0, 1.0);
     let nj = (xj - mu * d).clamp(0.0, 1.0);
     x[i] = if go { ni } else { xi };
@@ -36,24 +35,32 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let ties = vals.ties as u64;
         let res = &a.residence[..n];
         let (market, civic) = (&mut a.market[..n], &mut a.civic[..n]);
-        for i in 0..n {
-            if res[i] != residence::RESIDENT {
-                continue;
+        // Blocks of slots: first, without branches, the residents who interact and the tie
+        // each picks (this reads only residence, which the exchanges do not change); then the
+        // exchanges in slot order, each applied with selects when the partner is a resident.
+        const BLOCK: usize = 256;
+        let (mut who, mut pick) = ([0u32; BLOCK], [0u32; BLOCK]);
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let mut m = 0;
+            for (i, &r) in res.iter().enumerate().take(end).skip(start) {
+                let x = draws.u64(i);
+                who[m] = i as u32;
+                pick[m] = (x & 0xFFFF_FFFF) as u32;
+                m += ((r == residence::RESIDENT) & ((x >> 32) < meet)) as usize;
             }
-            let x = draws.u64(i);
-            if (x >> 32) >= meet {
-                continue;
+            for (&i, &low) in who[..m].iter().zip(&pick[..m]) {
+                let i = i as usize;
+                let low = low as u64;
+                let j = match vals.mixing {
+                    Mixing::Network => net.tie(i, ((low * ties) >> 32) as u32),
+                    Mixing::Random => ((low * n as u64) >> 32) as usize,
+                }
+                .min(n - 1);
+                let go = (j != i) & (res[j] == residence::RESIDENT);
+                exchange(market, i, j, go, eps, mu);
+                exchange(civic, i, j, go, eps, mu);
             }
-            let low = x & 0xFFFF_FFFF;
-            let j = match vals.mixing {
-                Mixing::Network => net.tie(i, ((low * ties) >> 32) as u32),
-                Mixing::Random => ((low * n as u64) >> 32) as usize,
-            };
-            if j == i || j >= n || res[j] != residence::RESIDENT {
-                continue;
-            }
-            exchange(market, i, j, eps, mu);
-            exchange(civic, i, j, eps, mu);
         }
     }
     // Erosion: branch-free over all slots (vacant slots keep their value), so it vectorises.
