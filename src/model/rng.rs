@@ -254,14 +254,19 @@ impl Keyed {
         }
     }
 
-    /// The 64 random bits of slot `i`: the wyrand output function (Wang Yi's `mum`, the
-    /// 128-bit product of `s` and `s XOR P` folded to 64 bits) of `s = key XOR i x P0`.
+    /// The 64 random bits of slot `i`: [`mum`] of `key XOR i x P0`.
     #[inline(always)]
     pub fn u64(&self, i: usize) -> u64 {
-        let s = self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F);
-        let r = (s as u128).wrapping_mul((s ^ 0xE703_7ED1_A0B4_28DB) as u128);
-        (r >> 64) as u64 ^ r as u64
+        mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F))
     }
+}
+
+/// The wyrand output function (Wang Yi): the 128-bit product of `s` and `s XOR P`, folded to
+/// 64 bits. One multiplication; used for the keyed draws and the network's hashes.
+#[inline(always)]
+pub fn mum(s: u64) -> u64 {
+    let r = (s as u128).wrapping_mul((s ^ 0xE703_7ED1_A0B4_28DB) as u128);
+    (r >> 64) as u64 ^ r as u64
 }
 
 /// SplitMix64 finaliser: a fast, well-mixed hash of a 64-bit value.
@@ -289,7 +294,7 @@ pub fn hash_text(text: &str, init: u64) -> String {
 /// Tie `k` of slot `i` is, before rewiring, the ring-lattice neighbour at offset
 /// `±(k/2 + 1)`; with probability `rewire` it is instead a slot drawn uniformly from the
 /// village. Which ties are rewired, and where to, is a hash of `(seed, village, i, k)`, so the
-/// network costs no memory. Slots start sorted by clan, so lattice ties are mostly clan ties
+/// network costs no memory (the hash is [`mum`] of the key and `(i, k)`). Slots start sorted by clan, so lattice ties are mostly clan ties
 /// (clan-clustered small world, Watts and Strogatz 1998).
 #[derive(Debug, Clone, Copy)]
 pub struct Network {
@@ -324,9 +329,9 @@ impl Network {
     #[inline]
     pub fn tie(&self, i: usize, k: u32) -> usize {
         let cap = self.cap.max(1) as u64;
-        let h = mix(self.key ^ ((i as u64) << 8) ^ k as u64);
+        let h = mum(self.key ^ (((i as u64) << 8) ^ k as u64).wrapping_mul(0xA076_1D64_78BD_642F));
         if h < self.rewire_below {
-            return ((mix(h) as u128 * cap as u128) >> 64) as usize;
+            return ((mum(h) as u128 * cap as u128) >> 64) as usize;
         }
         let mut off = (k / 2 + 1) as u64;
         if off >= cap {

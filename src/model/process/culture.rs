@@ -62,14 +62,24 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     } else {
         let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
         let scale = (reach * 4_294_967_296.0) as f32;
-        for i in 0..a.len() {
-            if a.residence[i] != residence::RESIDENT {
-                continue;
+        // Per block: who attends (no branch), then the attendees in slot order. Attending
+        // changes only the attendee, so deciding the block first gives the same result.
+        const BLOCK: usize = 256;
+        let (mut who, mut credited) = ([0u32; BLOCK], [false; BLOCK]);
+        let n = a.len();
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let mut m = 0;
+            for (i, (&r, &c)) in a.residence[start..end].iter().zip(&a.civic[start..end]).enumerate() {
+                let i = start + i;
+                let x = draws.u64(i);
+                let t = (scale * (0.5 + c)) as u64;
+                who[m] = i as u32;
+                credited[m] = (x & 0xFFFF_FFFF) < credit;
+                m += ((r == residence::RESIDENT) & ((x >> 32) < t)) as usize;
             }
-            let x = draws.u64(i);
-            let t = (scale * (0.5 + a.civic[i])) as u64;
-            if (x >> 32) < t {
-                attend(i, a, (x & 0xFFFF_FFFF) < credit);
+            for k in 0..m {
+                attend(who[k] as usize, a, credited[k]);
             }
         }
     }

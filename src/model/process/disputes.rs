@@ -28,17 +28,22 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Disputes);
     let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
 
-    let mut clan_count = [0u32; 256];
-    let (mut residents, mut bullies) = (0u32, 0u32);
-    for i in 0..a.len() {
-        if a.residence[i] == residence::RESIDENT {
-            residents += 1;
-            clan_count[a.clan[i] as usize] += 1;
-            if a.role[i] == role::BULLY {
-                bullies += 1;
-            }
-        }
+    // Residents by clan, without branches. Slots are grouped by clan, so four interleaved
+    // tallies (slot i into tally i mod 4) keep consecutive increments independent.
+    let mut tally = [[0u32; 256]; 4];
+    let mut bullies = 0u32;
+    let n = a.len();
+    let (res_col, clans, roles) = (&a.residence[..n], &a.clan[..n], &a.role[..n]);
+    for i in 0..n {
+        let resident = (res_col[i] == residence::RESIDENT) as u32;
+        tally[i & 3][clans[i] as usize] += resident;
+        bullies += resident & (roles[i] == role::BULLY) as u32;
     }
+    let mut clan_count = [0u32; 256];
+    for (c, count) in clan_count.iter_mut().enumerate() {
+        *count = tally[0][c] + tally[1][c] + tally[2][c] + tally[3][c];
+    }
+    let residents: u32 = clan_count.iter().sum();
     let res = residents.max(1) as f64;
     let cap = effective_capacity(v);
     let w_legal = cap * (0.5 + lp.mediation * ctx.legal);
