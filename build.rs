@@ -17,6 +17,7 @@ fn main() {
     let wanted = [
         "rand",
         "rand_chacha",
+        "rand_distr",
         "rayon",
         "serde",
         "toml",
