@@ -2,7 +2,7 @@
 # Regenerate results/examples/: the HTML report and the PNG charts of the bundled paths
 # experiment (scenarios/experiments/paths.toml), as shown in the README.
 #
-# The sweep itself (6 arms x 20 replications, about 100 s on 2 cores) goes to
+# The sweep itself (6 arms x 20 replications, about 25 s on 2 cores) goes to
 # target/examples-paths and is not committed; only report.html and the PNGs are written into
 # results/examples/. Run from anywhere: scripts/examples.sh
 set -euo pipefail

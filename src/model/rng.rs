@@ -1,16 +1,19 @@
-//! Random streams and the procedural social network.
+//! Random streams, keyed draws and the procedural social network.
 //!
-//! Every random draw comes from a stream keyed by `(seed, village, step, phase)`: the key is
-//! hashed (SplitMix64 finaliser chain) into the 256-bit state of a xoshiro256++ generator
-//! (Blackman and Vigna 2021). No generator is shared between villages, cloned, or drawn from a
-//! thread-local, so results do not depend on which thread ran which village, nor on how many
-//! threads there are.
+//! Every random number depends only on `(seed, village, step, phase)` and, for per-villager
+//! draws, the slot (`docs/ODD.md`, section 4.9):
 //!
-//! xoshiro256++ passes BigCrush and PractRand, has period 2^256 - 1 (streams of different keys
-//! do not overlap in practice), and costs about a nanosecond per 64-bit draw, a fifth of the
-//! ChaCha8 stream it replaced (`docs/performance.md`). Rare events are drawn by skip-ahead
-//! ([`Stream::gap`], [`Events`]): the number of trials until the next event is drawn from its
-//! geometric law instead of a coin per villager.
+//! - [`stream`]: a xoshiro256++ generator (Blackman and Vigna 2021; passes BigCrush and
+//!   PractRand, period 2^256 - 1) whose state is four SplitMix64 outputs of a hash of the key,
+//!   for sequential draws;
+//! - [`Keyed`]: counter-based draws, the draw of slot `i` a hash of the key and `i`, for the
+//!   frequent per-villager decisions: no sequential state, and a villager's draw is the same in
+//!   two runs that share a seed wherever they differ elsewhere (common random numbers);
+//! - [`Events`]: rare events by skip-ahead, the gap to the next event drawn from its geometric
+//!   law instead of a coin per villager.
+//!
+//! No generator is shared between villages, cloned, or drawn from a thread-local, so results
+//! do not depend on which thread ran which village, nor on how many threads there are.
 
 use rand::RngCore;
 
@@ -470,10 +473,18 @@ mod tests {
         for b in bins {
             assert!((b as i64 - 20_000).abs() < 700, "{bins:?}");
         }
-        // Neighbouring slots are uncorrelated.
-        let u = |i: usize| (k.u64(i) >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-        let c: f64 = (0..n).map(|i| u(i) * u(i + 1)).sum::<f64>() / n as f64 / (1.0 / 12.0);
+        // Neighbouring slots, and the same slot under neighbouring keys (the next step, the
+        // next village), are uncorrelated.
+        let u = |k: &Keyed, i: usize| (k.u64(i) >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+        let corr = |f: &dyn Fn(usize) -> f64| (0..n).map(f).sum::<f64>() / n as f64 / (1.0 / 12.0);
+        let c = corr(&|i| u(&k, i) * u(&k, i + 1));
         assert!(c.abs() < 0.01, "lag-1 correlation {c}");
+        let next_step = Keyed::new(3, 1, 8, Phase::Migration);
+        let next_village = Keyed::new(3, 2, 7, Phase::Migration);
+        for other in [next_step, next_village] {
+            let c = corr(&|i| u(&k, i) * u(&other, i));
+            assert!(c.abs() < 0.01, "correlation across keys {c}");
+        }
     }
 
     #[test]

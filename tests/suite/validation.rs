@@ -520,9 +520,9 @@ fn deffuant_world(d: f64, seed: u64) -> World {
     World::new(&sc)
 }
 
-/// Months of value dynamics: about 800 pair meetings a month (a resident picks a slot of the
-/// village at random; a fifth of the slots are vacant), 240,000 in all; every run has settled
-/// into its clusters well before (measured: by about 200 months at d = 0.1).
+/// Months of value dynamics: about 900 pair meetings a month (a resident picks a slot of the
+/// village at random; about a tenth of the slots are vacant), 270,000 in all; every run has
+/// settled into its clusters well before (measured: by about 100 months at d = 0.1).
 const DEFFUANT_MONTHS: u32 = 300;
 
 /// Residents' `market` values after `DEFFUANT_MONTHS`, and the clusters they form: sorted
