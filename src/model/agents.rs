@@ -111,17 +111,20 @@ macro_rules! columns {
             }
 
             /// Rebuild with new per-village capacities (each at least the old one); new slots are
-            /// vacant and appended at the end of each village's range.
+            /// vacant and appended at the end of each village's range. Column by column, so the
+            /// transient memory is the old table plus one new column, not two whole tables.
             pub fn repack(&mut self, old_caps: &[usize], new_caps: &[usize]) {
                 let total: usize = new_caps.iter().sum();
-                let mut next = Agents::with_len(total);
-                let (mut src, mut dst) = (0usize, 0usize);
-                for (&o, &n) in old_caps.iter().zip(new_caps) {
-                    $( next.$name[dst..dst + o].copy_from_slice(&self.$name[src..src + o]); )*
-                    src += o;
-                    dst += n;
-                }
-                *self = next;
+                $(
+                    let mut next = vec![<$ty>::default(); total];
+                    let (mut src, mut dst) = (0usize, 0usize);
+                    for (&o, &n) in old_caps.iter().zip(new_caps) {
+                        next[dst..dst + o].copy_from_slice(&self.$name[src..src + o]);
+                        src += o;
+                        dst += n;
+                    }
+                    self.$name = next;
+                )*
             }
         }
 
