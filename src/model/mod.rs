@@ -508,10 +508,12 @@ fn step_village_timed(
                 timed!(9, process::trust::run(ctx, v, a));
                 timed!(10, process::party::run(ctx, v, a, scratch));
             } else {
-                // Trust (10) and observation (12) in one pass, then party organisation (11)
-                // from its counts: the same results (see `observe::trust_and_observe`).
+                // Trust (10), then observation (12), which also counts what party
+                // organisation (11) needs; then 11 from those counts. The same results as the
+                // order of the table (see `observe::observe_counting`).
                 let counts;
-                timed!(11, counts = observe::trust_and_observe(ctx, v, a));
+                timed!(9, process::trust::run(ctx, v, a));
+                timed!(11, counts = observe::observe_counting(ctx, v, a));
                 timed!(10, process::party::run_monthly(ctx, v, a, &counts));
                 #[cfg(debug_assertions)]
                 observe::check_invariants(v, a);

@@ -8,7 +8,6 @@
 
 use super::agents::{flag, residence, AgentsMut};
 use super::process::party::{self, BranchCounts};
-use super::process::trust;
 use super::{Controller, LabourMarket, StepCtx, Village, ADULT_MONTHS};
 use crate::scenario::Arrangement;
 
@@ -145,42 +144,30 @@ pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
 
 /// Process 12 for one village: read end-of-month state into its statistics.
 pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    slots(ctx, v, a, None);
+    slots(ctx, v, a);
 }
 
-/// Processes 10 and 12 in one pass over the slots (the engine's fused pass in months without
-/// the yearly organisation): each villager's trust is updated toward `env` (see
-/// [`trust::update`]) and then counted, and the counts process 11 needs are returned. The
-/// result is that of running [`trust::run`], then [`observe`], then counting: nothing between
-/// them in such a month changes what is counted.
-pub fn trust_and_observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
-    let env = trust::environment(v);
-    slots(ctx, v, a, Some(env))
+/// Process 12, also returning the counts process 11 needs (the engine's path in months without
+/// the yearly organisation, after trust updating): running process 11 from these counts gives
+/// the result of running it before observation, because nothing it does in such a month
+/// changes what is counted.
+pub fn observe_counting(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
+    slots(ctx, v, a)
 }
 
-fn slots(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, env: Option<(f32, f32)>) -> BranchCounts {
+fn slots(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
     let retire = party::retire_months(ctx.sc);
     let s = &mut v.stats;
     s.children = v.children.iter().map(|&c| c as u32).sum();
     let n = a.len();
     let (res, flags, ages, edus) = (&a.residence[..n], &a.flags[..n], &a.age[..n], &a.edu[..n]);
     let (market, civic) = (&a.market[..n], &a.civic[..n]);
-    let (tb, tg) = (&mut a.trust_branch[..n], &mut a.trust_gov[..n]);
-    let (eb, eg) = (&a.exp_branch[..n], &a.exp_gov[..n]);
+    let (tb, tg) = (&a.trust_branch[..n], &a.trust_gov[..n]);
     let mut edu_active = 0u32;
     for i in 0..n {
         let r = res[i];
         if r == residence::VACANT {
             continue;
-        }
-        if let Some((env_b, env_g)) = env {
-            let relax = if r == residence::RESIDENT {
-                trust::RELAX
-            } else {
-                trust::RELAX * 0.25
-            };
-            tb[i] = trust::update(tb[i], env_b, relax, eb[i]);
-            tg[i] = trust::update(tg[i], env_g, relax, eg[i]);
         }
         s.registered += 1;
         let party = flags[i] & flag::PARTY != 0;
@@ -548,10 +535,11 @@ mod tests {
     use crate::model::process::testkit::{ctx, with_village, world};
     use crate::model::{process, step_village, Scratch};
 
-    /// The engine's fused pass (trust and observation together, then party organisation from
-    /// its counts) gives bitwise what the processes give one after the other, month by month.
+    /// The engine's monthly path (trust, observation with the counts party organisation needs,
+    /// then party organisation from those counts) gives bitwise what the processes give in the
+    /// documented order, month by month.
     #[test]
-    fn fused_trust_and_observation_equal_the_processes_in_turn() {
+    fn party_from_observation_counts_equals_the_processes_in_turn() {
         let mut fused = world(800);
         let mut reference = fused.clone();
         let sc = fused.scenario.clone();
@@ -593,6 +581,6 @@ mod tests {
             assert_eq!(fused.agents.role, reference.agents.role, "step {step}");
             assert_eq!(fused.agents.market, reference.agents.market, "step {step}");
         }
-        assert!(fused_months >= 25, "the fused pass ran in {fused_months} months");
+        assert!(fused_months >= 25, "the monthly path ran in {fused_months} months");
     }
 }

@@ -49,7 +49,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
 }
 
 /// Process 11 in a month without the yearly organisation, given the counts of residents and
-/// members taken after trust updating (process 10), as the engine's fused pass does: the same
+/// members taken after trust updating (process 10), as the engine does in such months: the same
 /// result as [`run`] in such a month, whose per-villager work changes no count.
 pub fn run_monthly(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, counts: &BranchCounts) {
     debug_assert!(!ctx.yearly);
@@ -100,9 +100,13 @@ pub fn replace_secretary(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
             a.role[s as usize] = role::ORDINARY;
         }
         let mut best: Option<(usize, f64)> = None;
-        for i in 0..a.len() {
-            if is_active(sc, a, i) {
-                let age_pen = if a.age[i] >= 65 * 12 { 0.3 } else { 0.0 };
+        let retire = retire_months(sc);
+        let n = a.len();
+        let (res, flags, ages) = (&a.residence[..n], &a.flags[..n], &a.age[..n]);
+        for i in 0..n {
+            // `is_active`, with the retirement age in whole months.
+            if res[i] == residence::RESIDENT && flags[i] & flag::PARTY != 0 && ages[i] < retire {
+                let age_pen = if ages[i] >= 65 * 12 { 0.3 } else { 0.0 };
                 let score = competence(a, i) + 0.3 * a.trust_branch[i] as f64 - age_pen;
                 if best.is_none_or(|(_, b)| score > b) {
                     best = Some((i, score));
