@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::sampling;
-use super::spec::{replicate_seed, Experiment, Loaded, Method};
+use super::spec::{replicate_seed, Experiment, Factor, Loaded, Method};
 use crate::error::{Error, Result};
 use crate::scenario::{Scenario, Schedule};
 
@@ -148,16 +148,7 @@ impl Plan {
         }
 
         let factors: Vec<String> = e.factor.iter().map(|f| f.key.clone()).collect();
-        let bounds: Vec<(f64, f64)> = e
-            .factor
-            .iter()
-            .map(|f| {
-                (
-                    f.range.first().copied().unwrap_or(0.0),
-                    f.range.get(1).copied().unwrap_or(1.0),
-                )
-            })
-            .collect();
+        let bounds: Vec<(f64, f64)> = e.factor.iter().map(Factor::bounds).collect();
         let s = &e.sampling;
         let design_err =
             |err: sampling::SamplingError| Error::Usage(format!("{}: sampling: {err}", loaded.path.display()));

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::plan::Plan;
 use super::sampling;
-use super::spec::{Experiment, Method};
+use super::spec::{Experiment, Factor, Method};
 use crate::error::{Error, Result};
 
 fn num(x: f64) -> String {
@@ -41,16 +41,7 @@ pub fn render(
     design: &[Vec<f64>],
     values: &[Vec<Vec<Vec<f64>>>],
 ) -> Result<String> {
-    let bounds: Vec<(f64, f64)> = e
-        .factor
-        .iter()
-        .map(|f| {
-            (
-                f.range.first().copied().unwrap_or(0.0),
-                f.range.get(1).copied().unwrap_or(1.0),
-            )
-        })
-        .collect();
+    let bounds: Vec<(f64, f64)> = e.factor.iter().map(Factor::bounds).collect();
     let k = bounds.len();
     let s = &e.sampling;
     let mut text = String::new();

@@ -105,6 +105,16 @@ pub struct Factor {
     pub range: Vec<f64>,
 }
 
+impl Factor {
+    /// The `(low, high)` bounds of `range` (0 and 1 where missing; validation requires both).
+    pub fn bounds(&self) -> (f64, f64) {
+        (
+            self.range.first().copied().unwrap_or(0.0),
+            self.range.get(1).copied().unwrap_or(1.0),
+        )
+    }
+}
+
 /// Sampling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -219,12 +229,7 @@ pub struct Budget {
 
 impl Validate for Experiment {
     fn validate(&self, v: &mut Validator) {
-        if self.name.trim().is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !crate::scenario::is_valid_name(&self.name) {
             v.error(
                 "name",
                 format!(

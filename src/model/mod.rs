@@ -504,21 +504,10 @@ fn step_village_timed(
                 timed!(7, process::elections::run(ctx, v, a));
             }
             timed!(8, process::allocation::run(ctx, v, a));
-            if ctx.yearly {
-                timed!(9, process::trust::run(ctx, v, a));
-                timed!(10, process::party::run(ctx, v, a, scratch));
-            } else {
-                // Trust (10), then observation (12), which also counts what party
-                // organisation (11) needs; then 11 from those counts. The same results as the
-                // order of the table (see `observe::observe_counting`).
-                let counts;
-                timed!(9, process::trust::run(ctx, v, a));
-                timed!(11, counts = observe::observe_counting(ctx, v, a));
-                timed!(10, process::party::run_monthly(ctx, v, a, &counts));
-                #[cfg(debug_assertions)]
-                observe::check_invariants(v, a);
-                return;
-            }
+            timed!(9, process::trust::run(ctx, v, a));
+            // Process 11 but its last step, capacity and legitimacy, which are set below from
+            // observation's counts: the same result (see `party::organise`).
+            timed!(10, process::party::organise(ctx, v, a, scratch));
         }
         // One submodel alone, for checks against the literature (docs/validation.md).
         Only::Values => process::values::run(ctx, v, a),
@@ -528,7 +517,11 @@ fn step_village_timed(
         }
         Only::Migration => process::migration::run(ctx, v, a),
     }
-    timed!(11, observe::observe(ctx, v, a));
+    let counts;
+    timed!(11, counts = observe::observe(ctx, v, a));
+    if matches!(ctx.sc.run.only, Only::All) {
+        timed!(10, process::party::set_capacity(ctx.sc, v, &counts));
+    }
     #[cfg(debug_assertions)]
     observe::check_invariants(v, a);
 }

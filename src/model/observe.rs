@@ -142,20 +142,9 @@ pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
     v.committee.concentration as f64 * (1.0 - supervision)
 }
 
-/// Process 12 for one village: read end-of-month state into its statistics.
-pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    slots(ctx, v, a);
-}
-
-/// Process 12, also returning the counts process 11 needs (the engine's path in months without
-/// the yearly organisation, after trust updating): running process 11 from these counts gives
-/// the result of running it before observation, because nothing it does in such a month
-/// changes what is counted.
-pub fn observe_counting(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
-    slots(ctx, v, a)
-}
-
-fn slots(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
+/// Process 12 for one village: read end-of-month state into its statistics. Also returns the
+/// counts party organisation sets capacity and legitimacy from (`party::set_capacity`).
+pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
     let retire = party::retire_months(ctx.sc);
     let s = &mut v.stats;
     s.children = v.children.iter().map(|&c| c as u32).sum();
@@ -535,9 +524,9 @@ mod tests {
     use crate::model::process::testkit::{ctx, with_village, world};
     use crate::model::{process, step_village, Scratch};
 
-    /// The engine's monthly path (trust, observation with the counts party organisation needs,
-    /// then party organisation from those counts) gives bitwise what the processes give in the
-    /// documented order, month by month.
+    /// The engine's path (party organisation but capacity, observation with the counts
+    /// capacity needs, then capacity from those counts) gives bitwise what the processes give
+    /// in the documented order, month by month, December included.
     #[test]
     fn party_from_observation_counts_equals_the_processes_in_turn() {
         let mut fused = world(800);

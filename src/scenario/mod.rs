@@ -714,14 +714,15 @@ impl Scenario {
     }
 }
 
+/// Whether `name` may name a scenario or experiment (and so an output folder): non-empty,
+/// letters, digits, '_' and '-' only.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 impl Validate for Scenario {
     fn validate(&self, v: &mut Validator) {
-        if self.name.trim().is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !is_valid_name(&self.name) {
             v.error("name", format!("name \"{}\" must be non-empty and use only letters, digits, '_' and '-' (it names the output folder)", self.name));
         }
         let r = &self.run;

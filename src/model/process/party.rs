@@ -20,6 +20,17 @@ use super::elections::competence;
 
 /// Run party organisation for one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
+    organise(ctx, v, a, scratch);
+    let counts = count(ctx.sc, a);
+    set_capacity(ctx.sc, v, &counts);
+}
+
+/// Process 11 without its last step (capacity and legitimacy from the counts, [`set_capacity`]):
+/// the director check, in December recruitment and the refresh of elite roles, and the
+/// secretary. The engine runs this, then observation (which counts what [`set_capacity`]
+/// needs), then [`set_capacity`]; nothing in between changes those counts, so the result is
+/// that of [`run`].
+pub fn organise(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
     let sc = ctx.sc;
     let g = &sc.governance;
     let d = v.committee.director;
@@ -45,20 +56,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
         }
         refresh_roles(sc, ctx.legal, &mut rng, v, a, scratch);
     }
-    update_branch(sc, v, a);
-}
-
-/// Process 11 in a month without the yearly organisation, given the counts of residents and
-/// members taken after trust updating (process 10), as the engine does in such months: the same
-/// result as [`run`] in such a month, whose per-villager work changes no count.
-pub fn run_monthly(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, counts: &BranchCounts) {
-    debug_assert!(!ctx.yearly);
-    let d = v.committee.director;
-    if d != NONE && a.residence[d as usize] != residence::RESIDENT {
-        v.committee.director = NONE;
-    }
-    replace_secretary(ctx.sc, v, a);
-    set_capacity(ctx.sc, v, counts);
+    replace_secretary(sc, v, a);
 }
 
 /// Whether slot `i` is an active party member: resident, member, below retirement age.
