@@ -231,10 +231,14 @@ pub enum Phase {
 /// assert_ne!(a, c);
 /// ```
 pub fn stream(seed: u64, village: u32, step: u32, phase: Phase) -> Stream {
-    let k = mix(seed ^ 0x243F_6A88_85A3_08D3);
+    Stream::from_key(unit_key(0x243F_6A88_85A3_08D3, seed, village, step, phase))
+}
+
+/// A 64-bit hash of `(seed, village, step, phase)`; `salt` tells the kinds of generator apart.
+fn unit_key(salt: u64, seed: u64, village: u32, step: u32, phase: Phase) -> u64 {
+    let k = mix(seed ^ salt);
     let k = mix(k ^ village as u64);
-    let k = mix(k ^ ((step as u64) << 8 | phase as u64));
-    Stream::from_key(k)
+    mix(k ^ ((step as u64) << 8 | phase as u64))
 }
 
 /// Counter-based draws of one unit of work: the draw of slot `i` is a hash of the unit's key
@@ -250,10 +254,8 @@ pub struct Keyed {
 impl Keyed {
     /// The draws of `(seed, village, step, phase)` (independent of that phase's [`Stream`]).
     pub fn new(seed: u64, village: u32, step: u32, phase: Phase) -> Keyed {
-        let k = mix(seed ^ 0x1319_8A2E_0370_7344);
-        let k = mix(k ^ village as u64);
         Keyed {
-            key: mix(k ^ ((step as u64) << 8 | phase as u64)),
+            key: unit_key(0x1319_8A2E_0370_7344, seed, village, step, phase),
         }
     }
 

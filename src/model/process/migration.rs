@@ -36,22 +36,17 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         + m.return_gap_effect * gap
         + m.downturn_effect * ctx.downturn;
     let keep = 1.0 - e.wealth_depreciation / 12.0;
-    // Monthly savings: the saving rate times the wage (rural for residents, the expected urban
-    // wage for migrants) times the education premium, `1 + premium x edu`.
-    let (res0, res1) = (
-        e.saving_rate * ctx.rural_wage,
-        e.saving_rate * ctx.rural_wage * e.education_premium,
-    );
-    let (mig0, mig1) = (
-        e.saving_rate * ctx.expected_urban_wage,
-        e.saving_rate * ctx.expected_urban_wage * e.education_premium,
-    );
+    // Monthly savings, `s0 + s1 x edu`: the saving rate times the wage (rural for residents,
+    // the expected urban wage for migrants) times the education premium `1 + premium x edu`.
+    let saving = |wage: f64| {
+        let s0 = e.saving_rate * wage;
+        (s0 as f32, (s0 * e.education_premium) as f32)
+    };
+    let (res_save, mig_save) = (saving(ctx.rural_wage), saving(ctx.expected_urban_wage));
     let ties = net.ties();
     // The tie term at its largest: share 1 for a positive effect, 0 for a negative one.
     let ties_max = if ties == 0 { 0.0 } else { 0.5 * m.ties_effect.abs() };
 
-    // Pass 1 (no unpredictable branch): savings and months away, and the range of every
-    // villager-specific term of the two linear predictors, for the thinning bounds.
     let mut max_mc = f32::NEG_INFINITY;
     let mut max_edu = 0u8;
     let (mut age_lo, mut age_hi, mut away_lo, mut away_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
@@ -60,19 +55,20 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let (res, edus, ages) = (&a.residence[..n], &a.edu[..n], &a.age[..n]);
     let (market, civic) = (&a.market[..n], &a.civic[..n]);
     let (wealth, aways) = (&mut a.wealth[..n], &mut a.away[..n]);
-    // Savings and months away, in f32, with selects and 0/1 factors (a vacant slot's wealth,
-    // 0, is kept exactly), so the loop vectorises.
-    let (res0, res1, mig0, mig1) = (res0 as f32, res1 as f32, mig0 as f32, mig1 as f32);
+    // Pass 1: savings and months away, in f32, with selects and 0/1 factors (a vacant slot's
+    // wealth, 0, is kept exactly), so the loop vectorises.
     let keep = keep as f32;
     for i in 0..n {
         let r = res[i];
         let mig = r == residence::MIGRANT;
         let occupied = (r != residence::VACANT) as u32 as f32;
-        let (s0, s1) = if mig { (mig0, mig1) } else { (res0, res1) };
+        let (s0, s1) = if mig { mig_save } else { res_save };
         let f = keep * occupied + (1.0 - occupied);
         wealth[i] = wealth[i] * f + (s0 + s1 * edus[i] as f32) * occupied;
         aways[i] = aways[i].saturating_add(mig as u16);
     }
+    // Pass 2: the range of every villager-specific term of the two linear predictors, for
+    // the bounds below.
     for i in 0..n {
         let r = res[i];
         let (mig, age, edu, away) = (r == residence::MIGRANT, ages[i], edus[i], aways[i]);
@@ -118,7 +114,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         0.0
     };
 
-    // Pass 2: decisions, in slot order. Each villager's uniform is its keyed draw; a villager
+    // Pass 3: decisions, in slot order. Each villager's uniform is its keyed draw; a villager
     // moves when it is below their monthly probability. Because 1 - exp(-x) <= x, the bounds
     // above exceed every villager's probability, so only the few whose draw is below a bound
     // need the exact probability (and, for leaving, the share of resident ties: six network
