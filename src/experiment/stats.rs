@@ -180,7 +180,6 @@ fn erfc(x: f64) -> f64 {
     if x > 27.0 {
         return 0.0;
     }
-    const TINY: f64 = 1e-300;
     // Lentz: b_0 = x, a_n = n/2, b_n = x.
     let mut f = x;
     let mut c = x;
@@ -188,13 +187,9 @@ fn erfc(x: f64) -> f64 {
     for n in 1..500 {
         let a = 0.5 * n as f64;
         d = x + a * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
+        d = away_from_zero(d);
         c = x + a / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
+        c = away_from_zero(c);
         d = 1.0 / d;
         let del = c * d;
         f *= del;
@@ -241,10 +236,21 @@ fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
+/// `x`, or +1e-300 when `x` is closer to zero than that: keeps the modified
+/// Lentz method's denominators away from zero.
+#[inline]
+fn away_from_zero(x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    if x.abs() < TINY {
+        TINY
+    } else {
+        x
+    }
+}
+
 /// Continued fraction for the regularized incomplete beta function, evaluated by the modified
 /// Lentz method (Numerical Recipes, `betacf`). Converges quickly for `x < (a + 1) / (a + b + 2)`.
 fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
     const EPS: f64 = 1e-16;
     const MAX_ITER: usize = 100_000;
     let qab = a + b;
@@ -252,9 +258,7 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
     let qam = a - 1.0;
     let mut c = 1.0;
     let mut d = 1.0 - qab * x / qap;
-    if d.abs() < TINY {
-        d = TINY;
-    }
+    d = away_from_zero(d);
     d = 1.0 / d;
     let mut h = d;
     for m in 1..=MAX_ITER {
@@ -262,24 +266,16 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
         let m2 = 2.0 * m;
         let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
         d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
+        d = away_from_zero(d);
         c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
+        c = away_from_zero(c);
         d = 1.0 / d;
         h *= d * c;
         let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
         d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
+        d = away_from_zero(d);
         c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
+        c = away_from_zero(c);
         d = 1.0 / d;
         let del = d * c;
         h *= del;
