@@ -101,6 +101,8 @@ fn sweep(c: &mut Criterion) {
                 jobs: 2,
                 shard: None,
                 restart: true,
+                no_memory_check: false,
+                command: "bench".into(),
             };
             sweep::sweep(&plan, &opts, &|_, _| {}).expect("sweep")
         })

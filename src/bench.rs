@@ -45,7 +45,7 @@ pub fn scenario(villagers: u64) -> Scenario {
         name: "bench".into(),
         ..Default::default()
     };
-    sc.region.villages = villagers.div_ceil(1000).max(1) as u32;
+    sc.region.villages = villagers.div_ceil(1000).clamp(1, u32::MAX as u64) as u32;
     sc.population.adults_per_village = (villagers / sc.region.villages as u64).clamp(10, 100_000) as u32;
     sc.run.start_year = 2010;
     sc.run.end_year = 2030;
@@ -60,24 +60,31 @@ pub fn scenario(villagers: u64) -> Scenario {
 ///
 /// With `profile`, the timed months run on one thread with a timer around every process of
 /// every village, and the report gives nanoseconds per villager-step for each.
-pub fn run(villagers: u64, threads: usize, months: u32, warmup: u32, profile: bool) -> Result<Report> {
-    if threads == 0 {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
-    if villagers < 10 {
-        return Err(Error::Usage(format!("--villagers {villagers}: use at least 10")));
+///
+/// The region's memory is estimated first; one that would not fit the machine is refused
+/// unless `no_memory_check`.
+pub fn run(
+    villagers: u64,
+    threads: usize,
+    months: u32,
+    warmup: u32,
+    profile: bool,
+    no_memory_check: bool,
+) -> Result<Report> {
+    crate::limits::threads("--threads", threads)?;
+    if !(10..=100_000_000_000).contains(&villagers) {
+        return Err(Error::option("--villagers", villagers, "use between 10 and 10^11"));
     }
     if months == 0 || months + warmup > 240 {
-        return Err(Error::Usage(format!(
-            "--months {months}: use between 1 and {}",
-            240 - warmup.min(239)
-        )));
+        return Err(Error::option(
+            "--months",
+            months,
+            format!("use between 1 and {}", 240 - warmup.min(239)),
+        ));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
     let sc = scenario(villagers);
+    crate::sim::check_memory(&sc, no_memory_check)?;
+    let pool = crate::sim::pool(threads)?;
     let t0 = Instant::now();
     let mut world = pool.install(|| World::new(&sc));
     let init_seconds = t0.elapsed().as_secs_f64();
@@ -165,7 +172,7 @@ mod tests {
 
     #[test]
     fn profile_times_every_process_and_changes_nothing() {
-        let r = run(3_000, 1, 2, 1, true).unwrap();
+        let r = run(3_000, 1, 2, 1, true, false).unwrap();
         assert_eq!(r.profile.len(), 12);
         assert!(
             r.profile.iter().filter(|(_, s)| *s > 0.0).count() >= 10,
@@ -184,13 +191,13 @@ mod tests {
 
     #[test]
     fn bench_reports_consistent_figures() {
-        let r = run(2_000, 1, 2, 1, false).unwrap();
+        let r = run(2_000, 1, 2, 1, false, false).unwrap();
         assert_eq!(r.villages, 2);
         assert_eq!(r.step_seconds.len(), 2);
         assert!(r.villagers > 1_500 && r.villagers < 2_500, "{}", r.villagers);
         assert!(r.villager_steps_per_second > 0.0);
         assert!(r.state_bytes_per_villager > 30.0 && r.state_bytes_per_villager < 64.0);
-        assert!(run(2_000, 0, 2, 1, false).is_err());
-        assert!(run(5, 1, 2, 1, false).is_err());
+        assert!(run(2_000, 0, 2, 1, false, false).is_err());
+        assert!(run(5, 1, 2, 1, false, false).is_err());
     }
 }

@@ -22,10 +22,12 @@
 pub mod bench;
 pub mod error;
 pub mod experiment;
+pub mod limits;
 pub mod model;
 pub mod output;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod validate;
 
 pub use error::{Error, Result};

@@ -9,23 +9,75 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use ruralgov::output::{self, RunInfo};
+use ruralgov::output::{self, Lock, RunInfo};
 use ruralgov::scenario::{load::flatten, Scenario};
 
+/// Examples shown under `ruralgov --help`.
 const EXAMPLES: &str = "\
 Examples:
   ruralgov run scenarios/baseline.toml
+  ruralgov report results/baseline
+  ruralgov sweep scenarios/experiments/paths.toml
+  ruralgov compare results/paths
+Each command has its own examples: ruralgov <command> --help";
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  ruralgov run scenarios/baseline.toml                      # writes results/baseline/
   ruralgov run scenarios/legal.toml --seed 7 --out results/legal-7
   ruralgov run scenarios/baseline.toml --set region.villages=50 --set paths.culture.intensity=1
-  ruralgov validate scenarios/*.toml
+  ruralgov run scenarios/tiny.toml --threads 1 --quiet";
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  ruralgov validate scenarios/*.toml                        # scenarios
+  ruralgov validate scenarios/experiments/paths.toml        # an experiment, planned in full";
+
+const SHOW_EXAMPLES: &str = "\
+Examples:
   ruralgov show scenarios/combined.toml
-  ruralgov diff scenarios/baseline.toml scenarios/combined.toml
-  ruralgov sweep scenarios/experiments/paths.toml --out results/paths
-  ruralgov compare results/paths --baseline baseline --bootstrap 2000
+  ruralgov show scenarios/baseline.toml --set run.end_year=2040 > my_scenario.toml";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  ruralgov diff scenarios/baseline.toml scenarios/combined.toml";
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  ruralgov sweep scenarios/experiments/paths.toml           # writes results/paths/
+  ruralgov sweep scenarios/experiments/morris.toml --jobs 2 --out results/morris
+  ruralgov sweep X.toml --out part0 --shard 0/2 && ruralgov sweep X.toml --out part1 --shard 1/2
+  ruralgov sweep X.toml --restart                           # discard an earlier sweep of X";
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  ruralgov compare results/paths
+  ruralgov compare results/paths --baseline baseline --bootstrap 2000";
+
+const SENSITIVITY_EXAMPLES: &str = "\
+Examples:
   ruralgov sensitivity results/morris
-  ruralgov plot results/paths --format both
-  ruralgov report results/paths
-  ruralgov sweep X.toml --out part0 --shard 0/2 && ruralgov merge part0 part1 --out all";
+  ruralgov sensitivity results/sobol";
+
+const PLOT_EXAMPLES: &str = "\
+Examples:
+  ruralgov plot results/baseline                            # PNGs in results/baseline/charts
+  ruralgov plot results/paths --format both --size 1280x720";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  ruralgov report results/baseline                          # results/baseline/report.html
+  ruralgov report results/paths --out slides";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  ruralgov bench
+  ruralgov bench --villagers 10000000 --threads 2 --months 7
+  ruralgov bench --villagers 1000000 --months 12 --profile";
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  ruralgov merge part0 part1 --out results/all";
 
 /// Agent-based simulation of rural governance: villagers, elites, the party branch, the
 /// villagers' committee and the township, under four policy paths.
@@ -39,7 +91,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a scenario and write metrics.csv, villages.csv (if asked) and manifest.json.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = RUN_EXAMPLES)]
     Run {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -58,17 +110,22 @@ enum Command {
         /// Replace the results of a different run in the output folder.
         #[arg(long)]
         force: bool,
+        /// Run even if the scenario's estimated memory exceeds the machine's.
+        #[arg(long)]
+        no_memory_check: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Check scenario files; prints nothing on success.
+    /// Check scenario and experiment files (each by what it is); prints nothing on success.
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate {
-        /// Scenario files.
+        /// Scenario or experiment files.
         #[arg(required = true)]
-        scenarios: Vec<PathBuf>,
+        files: Vec<PathBuf>,
     },
     /// Print the fully resolved scenario (after extends and --set) as TOML.
+    #[command(after_help = SHOW_EXAMPLES)]
     Show {
         /// Scenario file.
         scenario: PathBuf,
@@ -77,6 +134,7 @@ enum Command {
         sets: Vec<String>,
     },
     /// List the settings whose resolved values differ between two scenarios.
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff {
         /// First scenario.
         a: PathBuf,
@@ -84,7 +142,7 @@ enum Command {
         b: PathBuf,
     },
     /// Run an experiment (arms x design points x replications), resumably.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = SWEEP_EXAMPLES)]
     Sweep {
         /// Experiment file (TOML).
         experiment: PathBuf,
@@ -97,14 +155,18 @@ enum Command {
         /// Run only every N-th run starting at I (0 <= I < N), e.g. --shard 0/4; merge shards with `merge`.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
-        /// Discard an earlier partial sweep of a different plan in the output folder.
+        /// Discard an earlier sweep (finished or not, of any plan) in the output folder.
         #[arg(long)]
         restart: bool,
+        /// Run even if the runs' estimated memory exceeds the machine's.
+        #[arg(long)]
+        no_memory_check: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
     /// Paired differences of every arm against a baseline arm, with 95% confidence intervals.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare {
         /// A finished sweep folder.
         dir: PathBuf,
@@ -116,12 +178,13 @@ enum Command {
         bootstrap: usize,
     },
     /// Morris or Sobol sensitivity indices of a finished sweep (writes sensitivity.csv).
+    #[command(after_help = SENSITIVITY_EXAMPLES)]
     Sensitivity {
         /// A finished sweep folder.
         dir: PathBuf,
     },
     /// Draw the charts of a run or sweep folder (PNG and/or SVG, 1600x900) into DIR/charts.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = PLOT_EXAMPLES)]
     Plot {
         /// A run folder (`ruralgov run`) or a finished sweep folder (`ruralgov sweep`).
         dir: PathBuf,
@@ -139,7 +202,7 @@ enum Command {
         quiet: bool,
     },
     /// Write one self-contained report.html (inline SVG charts, no scripts) of a run or sweep folder.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = REPORT_EXAMPLES)]
     Report {
         /// A run folder (`ruralgov run`) or a finished sweep folder (`ruralgov sweep`).
         dir: PathBuf,
@@ -151,6 +214,7 @@ enum Command {
         quiet: bool,
     },
     /// Measure the engine: villager-steps per second, initialisation time, memory per villager.
+    #[command(after_help = BENCH_EXAMPLES)]
     Bench {
         /// Registered adults in the region (villages of 1,000).
         #[arg(long, default_value_t = 1_000_000)]
@@ -167,8 +231,12 @@ enum Command {
         /// Time every process of every village (the timed months then run on one thread).
         #[arg(long)]
         profile: bool,
+        /// Run even if the region's estimated memory exceeds the machine's.
+        #[arg(long)]
+        no_memory_check: bool,
     },
     /// Combine shard folders into what one unsharded sweep writes.
+    #[command(after_help = MERGE_EXAMPLES)]
     Merge {
         /// Shard folders.
         #[arg(required = true)]
@@ -219,11 +287,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
             sets,
             force,
+            no_memory_check,
             quiet,
-        } => run(&scenario, out, seed, threads, &sets, force, quiet),
-        Command::Validate { scenarios } => {
-            for s in scenarios {
-                Scenario::load(&s, &[])?;
+        } => run(&scenario, out, seed, threads, &sets, force, no_memory_check, quiet),
+        Command::Validate { files } => {
+            for f in files {
+                ruralgov::validate::file(&f)?;
             }
             Ok(())
         }
@@ -252,13 +321,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
             shard,
             restart,
+            no_memory_check,
             quiet,
-        } => sweep(&experiment, out, jobs, shard.as_deref(), restart, quiet),
+        } => sweep(
+            &experiment,
+            out,
+            jobs,
+            shard.as_deref(),
+            restart,
+            no_memory_check,
+            quiet,
+        ),
         Command::Compare {
             dir,
             baseline,
             bootstrap,
         } => {
+            let _lock = Lock::acquire(&existing(&dir)?, &output::command_line())?;
             let rows = ruralgov::experiment::compare::compare(&dir, baseline.as_deref(), bootstrap)?;
             let path = ruralgov::experiment::compare::write(&dir, &rows)?;
             print_out(&ruralgov::experiment::compare::render(&rows))?;
@@ -266,8 +345,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sensitivity { dir } => {
+            let _lock = Lock::acquire(&existing(&dir)?, &output::command_line())?;
             let text = ruralgov::experiment::sensitivity::from_dir(&dir)?;
-            print_out(&text)
+            print_out(&ruralgov::experiment::sensitivity::pretty(&text))?;
+            eprintln!("wrote {}", dir.join("sensitivity.csv").display());
+            Ok(())
         }
         Command::Plot {
             dir,
@@ -277,6 +359,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             quiet,
         } => {
             let (width, height) = ruralgov::report::parse_size(&size)?;
+            let _lock = Lock::acquire(out.as_deref().unwrap_or(&existing(&dir)?), &output::command_line())?;
             let opts = ruralgov::report::PlotOptions {
                 format: format.parse()?,
                 out,
@@ -299,6 +382,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report { dir, out, quiet } => {
+            let _lock = Lock::acquire(out.as_deref().unwrap_or(&existing(&dir)?), &output::command_line())?;
             let done = ruralgov::report::report(&dir, &ruralgov::report::ReportOptions { out })?;
             if !quiet {
                 println!(
@@ -320,9 +404,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             months,
             json,
             profile,
+            no_memory_check,
         } => {
-            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-            let report = ruralgov::bench::run(villagers, threads, months, 3, profile)?;
+            let threads = ruralgov::limits::threads("--threads", threads.unwrap_or_else(ruralgov::limits::cores))?;
+            let report = ruralgov::bench::run(villagers, threads, months, 3, profile, no_memory_check)?;
             if json {
                 print_out(&(serde_json::to_string_pretty(&report)? + "\n"))
             } else {
@@ -330,32 +415,53 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Merge { dirs, out } => {
-            let written = ruralgov::experiment::sweep::merge(&dirs, &out)?;
+            let _lock = Lock::acquire(&out, &output::command_line())?;
+            let merged = ruralgov::experiment::sweep::merge(&dirs, &out, &output::command_line())?;
+            for (p, why) in &merged.damaged {
+                eprintln!("warning: {} is damaged ({why}); it was not copied", p.display());
+            }
             eprintln!(
                 "merged {} folders into {} ({} files)",
                 dirs.len(),
                 out.display(),
-                written.len()
+                merged.written.len()
             );
             Ok(())
         }
     }
 }
 
+/// `dir` if it is an existing folder (commands that read results lock the folder they read,
+/// and must not create it).
+fn existing(dir: &Path) -> anyhow::Result<PathBuf> {
+    if !dir.is_dir() {
+        return Err(ruralgov::Error::folder(
+            dir,
+            if dir.exists() {
+                "this is a file, not a results folder; give a folder written by `ruralgov run` or `ruralgov sweep`"
+            } else {
+                "no such folder; give a folder written by `ruralgov run` or `ruralgov sweep`"
+            },
+        )
+        .into());
+    }
+    Ok(dir.to_path_buf())
+}
+
 fn parse_shard(s: &str) -> anyhow::Result<(u32, u32)> {
     let (i, n) = s
         .split_once('/')
-        .ok_or_else(|| anyhow::anyhow!("--shard {s}: expected I/N, e.g. 0/4"))?;
+        .ok_or_else(|| ruralgov::Error::option("--shard", s, "expected I/N, e.g. 0/4"))?;
     let (i, n): (u32, u32) = (
         i.trim()
             .parse()
-            .map_err(|_| anyhow::anyhow!("--shard {s}: I must be a whole number"))?,
+            .map_err(|_| ruralgov::Error::option("--shard", s, "I must be a whole number"))?,
         n.trim()
             .parse()
-            .map_err(|_| anyhow::anyhow!("--shard {s}: N must be a whole number"))?,
+            .map_err(|_| ruralgov::Error::option("--shard", s, "N must be a whole number"))?,
     );
     if n == 0 || i >= n {
-        anyhow::bail!("--shard {s}: expected I/N with 0 <= I < N, e.g. 0/4 ... 3/4");
+        return Err(ruralgov::Error::option("--shard", s, "expected I/N with 0 <= I < N, e.g. 0/4 ... 3/4").into());
     }
     Ok((i, n))
 }
@@ -366,19 +472,24 @@ fn sweep(
     jobs: Option<usize>,
     shard: Option<&str>,
     restart: bool,
+    no_memory_check: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
     use ruralgov::experiment::{plan::Plan, spec, sweep};
+    let jobs = ruralgov::limits::threads("--jobs", jobs.unwrap_or_else(ruralgov::limits::cores))?;
     let loaded = spec::load(path)?;
     let shard = shard.map(parse_shard).transpose()?;
     let plan = Plan::build(&loaded)?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.experiment.name));
+    let command = output::command_line();
+    let _lock = Lock::acquire(&out, &command)?;
     let opts = sweep::Options {
         out: out.clone(),
         jobs,
         shard,
         restart,
+        no_memory_check,
+        command,
     };
     let show_bar = !quiet && std::io::stderr().is_terminal();
     let bar = std::sync::Mutex::new(None::<ProgressBar>);
@@ -407,9 +518,15 @@ fn sweep(
         }
     }
     let report = report?;
+    for (p, why) in &report.damaged {
+        eprintln!(
+            "warning: {} was damaged ({why}); that run was simulated again",
+            p.display()
+        );
+    }
     if !quiet {
         println!(
-            "{}: {} runs in the plan, {} in this {}; {} already finished, {} run now in {:.1} s ({} jobs)",
+            "{}: {} runs in the plan, {} in this {}; {} already finished, {} run now in {:.1} s ({} jobs, peak memory {})",
             loaded.experiment.name,
             report.total,
             report.mine,
@@ -417,7 +534,8 @@ fn sweep(
             report.skipped,
             report.ran,
             started.elapsed().as_secs_f64(),
-            jobs
+            jobs,
+            ruralgov::limits::bytes(output::peak_memory_bytes())
         );
         if report.written.is_empty() {
             println!("shard done; combine the shards with: ruralgov merge <shard folders> --out <folder>");
@@ -448,6 +566,7 @@ fn to_table(sc: &Scenario) -> anyhow::Result<toml::Table> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     path: &Path,
     out: Option<PathBuf>,
@@ -455,18 +574,22 @@ fn run(
     threads: Option<usize>,
     sets: &[String],
     force: bool,
+    no_memory_check: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
+    let threads = ruralgov::limits::threads("--threads", threads.unwrap_or_else(ruralgov::limits::cores))?;
     let loaded = Scenario::load(path, sets)?;
     let mut sc = loaded.value;
     if let Some(s) = seed {
+        ruralgov::scenario::check_seed(s)?;
         sc.run.seed = s;
     }
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    if threads == 0 {
-        anyhow::bail!("--threads must be at least 1");
-    }
+    ruralgov::sim::check_memory(&sc, no_memory_check)?;
     let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let command = output::command_line();
+    // The lock creates the folder if needed: that also checks, before any simulating, that
+    // the folder can be created and written.
+    let _lock = Lock::acquire(&dir, &command)?;
     output::check_dir(&dir, &sc, force)?;
 
     let show_bar = !quiet && std::io::stderr().is_terminal();
@@ -492,7 +615,6 @@ fn run(
         b.finish_and_clear();
     }
     let result = result?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
     let info = RunInfo {
         files: &loaded.files,
         sets,

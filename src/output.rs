@@ -26,57 +26,183 @@ pub const FILES: [&str; 5] = [
     "manifest.json",
 ];
 
-/// A fingerprint of a run's inputs: the resolved scenario (its TOML text, seed included) and
-/// the program (version and git commit), hashed. Equal fingerprints mean equal results.
+/// Hidden name of the lock file a writer holds in an output folder.
+pub const LOCK_FILE: &str = ".ruralgov.lock";
+
+/// Name of the record `plot` keeps of the chart files it wrote (in the charts folder).
+pub const CHARTS_RECORD: &str = ".ruralgov-charts.json";
+
+/// A fingerprint of a run's inputs: the resolved scenario (seed included, serialized as JSON,
+/// which represents every valid value) and the program (version and git commit), hashed.
+/// Equal fingerprints mean equal results.
 pub fn fingerprint(sc: &Scenario) -> String {
+    let scenario = serde_json::to_string(sc).unwrap_or_else(|e| format!("unserializable scenario: {e:?}"));
     let text = format!(
-        "{}\n{}\n{}",
-        sc.to_toml(),
+        "{scenario}\n{}\n{}",
         env!("CARGO_PKG_VERSION"),
         env!("RURALGOV_GIT_COMMIT")
     );
     crate::model::rng::hash_text(&text, 0x243F_6A88_85A3_08D3)
 }
 
-/// Check that `dir` may receive this run's results, without changing anything.
-pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
-    if !dir.exists() {
-        // The folder will be created after the run: make sure that can work before running.
-        let mut ancestor = dir.parent();
-        while let Some(p) = ancestor {
-            if p.as_os_str().is_empty() || p.exists() {
-                break;
-            }
-            ancestor = p.parent();
+/// Whether a folder entry is ruralgov's own leftover or lock, not a result: a lock file, or
+/// a `.NAME.partial` left by a process that was killed while writing.
+pub fn is_own_leftover(name: &str) -> bool {
+    name == LOCK_FILE || (name.starts_with('.') && name.ends_with(".partial"))
+}
+
+/// An exclusive lock on an output folder, held while a command writes into it.
+///
+/// The lock is an advisory `flock` on `DIR/.ruralgov.lock`, which records the holder's
+/// process id and command for the message a second writer gets. It is released (and the
+/// file removed) when the value is dropped, also when the command fails; a process killed
+/// with `kill -9` releases it too (the kernel drops the lock), and its stale file is reused.
+/// Taking the lock creates the folder if needed, which also checks, before any work is done,
+/// that the folder can be created and written. A folder the lock created is removed again if
+/// it is still empty when the lock is dropped (the command failed before writing anything).
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+    dir: PathBuf,
+    created: bool,
+    _file: fs::File,
+}
+
+impl Lock {
+    /// Take the lock on `dir` (created if missing) for `command`, or fail at once with
+    /// [`Error::Locked`] if another process holds it.
+    pub fn acquire(dir: &Path, command: &str) -> Result<Lock> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::CreateDir {
+                path: dir.to_path_buf(),
+                reason: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file with that name exists"),
+            });
         }
-        if let Some(p) = ancestor.filter(|p| !p.as_os_str().is_empty()) {
-            if !p.is_dir() {
-                return Err(Error::CreateDir {
-                    path: dir.to_path_buf(),
-                    reason: std::io::Error::new(
-                        std::io::ErrorKind::NotADirectory,
-                        format!("{} is a file, not a folder", p.display()),
-                    ),
-                });
+        let created = !dir.exists();
+        fs::create_dir_all(dir).map_err(|e| Error::CreateDir {
+            path: dir.to_path_buf(),
+            reason: e,
+        })?;
+        let path = dir.join(LOCK_FILE);
+        let fail = |e: std::io::Error| {
+            if created {
+                let _ = fs::remove_dir(dir);
             }
+            Error::Write {
+                path: path.clone(),
+                reason: e,
+            }
+        };
+        for _ in 0..16 {
+            // Never open a lock file through a link someone else placed there.
+            if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+                fs::remove_file(&path).map_err(fail)?;
+            }
+            let mut file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(fail)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    use std::io::Read;
+                    let _ = (&mut file).take(4096).read_to_string(&mut holder);
+                    let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
+                    return Err(Error::Locked {
+                        path: dir.to_path_buf(),
+                        holder: if holder.is_empty() {
+                            "a process that is just starting".into()
+                        } else {
+                            holder
+                        },
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(fail(e)),
+            }
+            // The holder before us may have removed the file after we opened it: then our
+            // lock is on a file nobody else will find. Lock the file at the path instead.
+            if !same_file(&file, &path) {
+                continue;
+            }
+            file.set_len(0).map_err(fail)?;
+            let line = format!("pid {} command {}\n", std::process::id(), command);
+            file.write_all(line.as_bytes()).map_err(fail)?;
+            file.flush().map_err(fail)?;
+            return Ok(Lock {
+                path,
+                dir: dir.to_path_buf(),
+                created,
+                _file: file,
+            });
         }
-        return Ok(());
+        Err(fail(std::io::Error::other(
+            "the lock file keeps being replaced by another process",
+        )))
     }
-    if !dir.is_dir() {
+}
+
+#[cfg(unix)]
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still locked, so nobody can take a lock on the old file after this.
+        let _ = fs::remove_file(&self.path);
+        if self.created {
+            let _ = fs::remove_dir(&self.dir); // only succeeds if the folder is empty
+        }
+    }
+}
+
+/// `s` quoted for a POSIX shell where needed.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The command line of this process, for manifests and lock files.
+pub fn command_line() -> String {
+    std::env::args().collect::<Vec<_>>().join(" ")
+}
+
+/// Check that `dir` may receive this run's results, without changing anything. The caller
+/// holds the folder's [`Lock`].
+pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
         return Err(Error::CreateDir {
             path: dir.to_path_buf(),
             reason: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file with that name exists"),
         });
     }
-    if force {
+    if force || !dir.exists() {
         return Ok(());
     }
-    let entries: Vec<_> = fs::read_dir(dir)
-        .map_err(|e| Error::CreateDir {
+    let entries: Vec<String> = fs::read_dir(dir)
+        .map_err(|e| Error::Read {
             path: dir.to_path_buf(),
             reason: e,
         })?
         .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !is_own_leftover(n))
         .collect();
     if entries.is_empty() {
         return Ok(());
@@ -85,8 +211,14 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
     let previous = manifest
         .as_deref()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    let remedy = "Pass --force to replace them, or choose another folder with --out".to_string();
     match previous {
         Some(m) if m.get("fingerprint").and_then(|f| f.as_str()) == Some(fingerprint(sc).as_str()) => Ok(()),
+        Some(m) if m.get("kind").and_then(|k| k.as_str()) == Some("sweep") => Err(Error::OutputExists {
+            path: dir.to_path_buf(),
+            what: "the results of a sweep".into(),
+            remedy: "Choose another folder with --out".into(),
+        }),
         Some(m) => Err(Error::OutputExists {
             path: dir.to_path_buf(),
             what: format!(
@@ -94,6 +226,7 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
                 m.get("scenario_name").and_then(|x| x.as_str()).unwrap_or("?"),
                 m.get("seed").map(|x| x.to_string()).unwrap_or_else(|| "?".into())
             ),
+            remedy,
         }),
         None => Err(Error::OutputExists {
             path: dir.to_path_buf(),
@@ -103,50 +236,122 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
                 if entries.len() == 1 { "file" } else { "files" },
                 if entries.len() == 1 { "is" } else { "are" }
             ),
+            remedy,
         }),
     }
 }
 
-/// Remove what `plot` and `report` derived from earlier results in `dir` (`charts/`,
-/// `report.html`): after new results are written they would describe the old ones.
+/// Remove what `plot` and `report` derived from earlier results in `dir`: after new results
+/// are written they would describe the old ones. Only files ruralgov wrote are removed: the
+/// chart files listed in `charts/.ruralgov-charts.json` (then the folder, if that leaves it
+/// empty) and a `report.html` that ruralgov generated. A user's own files stay.
 pub fn remove_derived(dir: &Path) -> Result<()> {
+    let remove = |p: &Path| -> Result<()> {
+        match fs::remove_file(p) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::Write {
+                path: p.to_path_buf(),
+                reason: e,
+            }),
+        }
+    };
     let charts = dir.join("charts");
-    if charts.is_dir() {
-        fs::remove_dir_all(&charts).map_err(|e| Error::Write {
-            path: charts.clone(),
-            reason: e,
-        })?;
+    let record = charts.join(CHARTS_RECORD);
+    if let Ok(text) = fs::read_to_string(&record) {
+        let names: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("files").cloned())
+            .and_then(|f| serde_json::from_value(f).ok())
+            .unwrap_or_default();
+        for n in names.iter().filter(|n| is_plain_name(n)) {
+            remove(&charts.join(n))?;
+        }
+        remove(&record)?;
+        let _ = fs::remove_dir(&charts); // only if empty
     }
     let report = dir.join("report.html");
-    if report.exists() {
-        fs::remove_file(&report).map_err(|e| Error::Write {
-            path: report.clone(),
-            reason: e,
-        })?;
+    if is_generated_report(&report) {
+        remove(&report)?;
     }
     Ok(())
 }
 
-/// Write `dir/name` atomically: the body goes to `.name.partial`, which is synced and renamed
-/// when complete (and removed on failure).
-pub fn write_atomic(
+/// A file name without any folder part (a record can only name files beside it).
+fn is_plain_name(n: &str) -> bool {
+    !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\'])
+}
+
+/// Whether `path` is a report written by `ruralgov report` (its generator tag in the head).
+pub fn is_generated_report(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(f) = fs::File::open(path) else { return false };
+    let mut head = Vec::new();
+    if f.take(2048).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    String::from_utf8_lossy(&head).contains("<meta name=\"generator\" content=\"ruralgov")
+}
+
+/// A file written under its temporary name, complete and synced, not yet in place.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// Put the file in place (an atomic rename over any old file of that name).
+    pub fn commit(self) -> Result<PathBuf> {
+        let Staged { tmp, path } = self;
+        fs::rename(&tmp, &path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::Write {
+                path: path.clone(),
+                reason: e,
+            }
+        })?;
+        Ok(path)
+    }
+
+    /// Throw the temporary file away.
+    pub fn discard(self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Write `dir/.name.partial` completely (flushed and synced) without touching `dir/name`.
+///
+/// The temporary file is created exclusively: anything already under that name (a leftover
+/// of a killed process, or a link someone placed there) is removed first, never written
+/// through. On failure the temporary file is removed.
+pub fn stage(dir: &Path, name: &str, body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<Staged> {
+    stage_with(dir, name, true, body)
+}
+
+fn stage_with(
     dir: &Path,
     name: &str,
+    sync: bool,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<PathBuf> {
+) -> Result<Staged> {
     let tmp = dir.join(format!(".{name}.partial"));
     let path = dir.join(name);
     let result = (|| {
-        let file = fs::File::create(&tmp)?;
+        if fs::symlink_metadata(&tmp).is_ok() {
+            fs::remove_file(&tmp)?;
+        }
+        let file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         let mut w = std::io::BufWriter::new(file);
         body(&mut w)?;
         w.flush()?;
-        w.get_ref().sync_all()?;
-        drop(w);
-        fs::rename(&tmp, &path)
+        if sync {
+            w.get_ref().sync_all()?;
+        }
+        Ok(())
     })();
     match result {
-        Ok(()) => Ok(path),
+        Ok(()) => Ok(Staged { tmp, path }),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
             Err(Error::Write { path, reason: e })
@@ -154,7 +359,83 @@ pub fn write_atomic(
     }
 }
 
-/// Format a float for CSV: shortest round-trip representation.
+/// Write `dir/name` atomically: the body goes to `.name.partial`, which is synced and renamed
+/// when complete (and removed on failure), so a crash never leaves a half file under the real
+/// name.
+pub fn write_atomic(
+    dir: &Path,
+    name: &str,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf> {
+    stage(dir, name, body)?.commit()
+}
+
+/// [`write_atomic`] of the bytes `bytes` to the file `path`.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    write_atomic(dir, &name, |w| w.write_all(bytes))
+}
+
+/// [`write_file`] without syncing to disk: for files whose damage is detected by a checksum
+/// and which are then simply made again (a sweep's per-run records). An interrupted process
+/// never leaves them half written (the rename is atomic); only a power failure can, and the
+/// checksum catches that.
+pub fn write_file_unsynced(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    stage_with(dir, &name, false, |w| w.write_all(bytes))?.commit()
+}
+
+/// Rows as an aligned text table for the terminal: the first `left` columns left-aligned,
+/// the rest right-aligned, a rule under the header.
+pub fn aligned_table(rows: &[Vec<String>], left: usize) -> String {
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let widths: Vec<usize> = (0..first.len())
+        .map(|c| {
+            rows.iter()
+                .map(|l| l.get(c).map_or(0, |x| x.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut s = String::new();
+    for (i, l) in rows.iter().enumerate() {
+        let cells: Vec<String> = l
+            .iter()
+            .enumerate()
+            .map(|(c, x)| {
+                if c < left {
+                    format!("{x:<w$}", w = widths[c])
+                } else {
+                    format!("{x:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        s.push_str(cells.join("  ").trim_end());
+        s.push('\n');
+        if i == 0 {
+            s.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len().max(1) - 1)));
+            s.push('\n');
+        }
+    }
+    s
+}
+
 /// A number for CSV: integers without a fraction, others in the shortest round-trip form,
 /// NaN as an empty cell.
 pub fn num(x: f64) -> String {
@@ -215,51 +496,78 @@ pub fn peak_memory_bytes() -> u64 {
         .unwrap_or(0)
 }
 
-/// Write every output of a run into `dir` (created if needed). The caller checked the folder
-/// with [`check_dir`] before running.
+/// Write every output of a run into `dir`. The caller holds the folder's [`Lock`] and
+/// checked it with [`check_dir`] before running.
+///
+/// Every new file is first written completely under its temporary name; only when all of
+/// them (the manifest included) are complete is the old manifest removed and are the files
+/// renamed into place, the manifest last. A full disk or any other failure while writing
+/// leaves the earlier results exactly as they were; a crash while renaming leaves a folder
+/// without a manifest, which no command takes for complete results.
 pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).map_err(|e| Error::CreateDir {
         path: dir.to_path_buf(),
         reason: e,
     })?;
-    // A previous manifest goes first, so a crash mid-way never leaves old and new files
-    // looking like one complete run.
+    let mut staged: Vec<Staged> = Vec::new();
+    let result = stage_run(dir, sc, out, info, &mut staged);
+    if let Err(e) = result {
+        for s in staged {
+            s.discard();
+        }
+        return Err(e);
+    }
+    let manifest = staged
+        .pop()
+        .ok_or_else(|| Error::render("manifest.json", "nothing staged"))?;
     let old_manifest = dir.join("manifest.json");
-    remove_derived(dir)?;
     if old_manifest.exists() {
         fs::remove_file(&old_manifest).map_err(|e| Error::Write {
             path: old_manifest.clone(),
             reason: e,
         })?;
     }
-    let mut written = vec![write_atomic(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?];
+    remove_derived(dir)?;
+    let mut written = Vec::new();
+    for s in staged {
+        written.push(s.commit()?);
+    }
     let villages_path = dir.join("villages.csv");
-    if sc.output.villages {
-        written.push(write_atomic(dir, "villages.csv", |w| write_rows(w, &out.villages))?);
-    } else if villages_path.exists() {
+    if !sc.output.villages && villages_path.exists() {
         fs::remove_file(&villages_path).map_err(|e| Error::Write {
             path: villages_path,
             reason: e,
         })?;
     }
-    written.push(write_atomic(dir, "pyramid.csv", |w| write_rows(w, &out.pyramid))?);
-    written.push(write_atomic(dir, "distributions.csv", |w| {
-        write_rows(w, &out.distributions)
-    })?);
+    written.push(manifest.commit()?);
+    Ok(written)
+}
+
+/// Stage every file of a run, the manifest last.
+fn stage_run(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo, staged: &mut Vec<Staged>) -> Result<()> {
+    staged.push(stage(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?);
+    if sc.output.villages {
+        staged.push(stage(dir, "villages.csv", |w| write_rows(w, &out.villages))?);
+    }
+    staged.push(stage(dir, "pyramid.csv", |w| write_rows(w, &out.pyramid))?);
+    staged.push(stage(dir, "distributions.csv", |w| write_rows(w, &out.distributions))?);
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
         .split(',')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
     let files: Vec<String> = info.files.iter().map(|p| p.display().to_string()).collect();
-    let outputs: Vec<String> = written
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let mut outputs: Vec<&str> = vec!["metrics.csv"];
+    if sc.output.villages {
+        outputs.push("villages.csv");
+    }
+    outputs.extend(["pyramid.csv", "distributions.csv", "manifest.json"]);
     let manifest = json!({
+        "kind": "run",
         "ruralgov_version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("RURALGOV_GIT_COMMIT"),
         "command": info.command,
+        "working_directory": std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
         "scenario_name": sc.name,
         "scenario_files": files,
         "overrides": info.sets,
@@ -279,9 +587,9 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
         "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         "scenario": sc,
     });
-    written.push(write_atomic(dir, "manifest.json", |w| {
+    staged.push(stage(dir, "manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
         writeln!(w)
     })?);
-    Ok(written)
+    Ok(())
 }

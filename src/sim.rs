@@ -9,7 +9,7 @@ use crate::model::{Village, World};
 use crate::scenario::Scenario;
 
 /// One row of `villages.csv`: a village at the end of a year.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct VillageRow {
     /// Step at which the row was taken (December).
     pub step: u32,
@@ -133,16 +133,59 @@ pub struct RunOutput {
     pub wall_seconds: f64,
 }
 
-/// Run a scenario with `threads` worker threads, calling `progress(done, total)` after each
-/// month. Results do not depend on `threads`.
-pub fn run(sc: &Scenario, threads: usize, mut progress: impl FnMut(u32, u32)) -> Result<RunOutput> {
-    if threads == 0 {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
+/// Estimated peak memory of running `sc`, in bytes: the villager columns with their room
+/// (`Agents::BYTES_PER_SLOT` per slot, and one more column while repacking), the village
+/// tables, the recorded metrics and, when asked for, the yearly village rows.
+pub fn estimate_bytes(sc: &Scenario) -> u64 {
+    let villages = sc.region.villages as u64;
+    let adults = sc.population.adults_per_village as u64;
+    // Village sizes are lognormal around the mean; capacity adds 10% room and 16 slots.
+    let slots = villages * (adults + adults / 10 + 16);
+    let columns = slots * crate::model::agents::Agents::BYTES_PER_SLOT as u64;
+    let tables = villages * (std::mem::size_of::<Village>() as u64 + 2 * crate::model::ADULT_MONTHS as u64);
+    let steps = sc.steps() as u64;
+    let metrics = (steps / sc.output.record_every.max(1) as u64 + 1) * std::mem::size_of::<Metrics>() as u64;
+    let years = steps / 12;
+    let rows = if sc.output.villages {
+        villages * years * std::mem::size_of::<VillageRow>() as u64
+    } else {
+        0
+    };
+    // A repack holds one extra column of the widest type (8 bytes a slot) beside the table.
+    columns + slots * 8 + tables + metrics + rows
+}
+
+/// Refuse a scenario whose estimated memory exceeds the machine (see [`crate::limits`]).
+pub fn check_memory(sc: &Scenario, allow: bool) -> Result<()> {
+    crate::limits::memory(
+        &format!(
+            "scenario \"{}\" ({} villages of about {} registered adults)",
+            sc.name, sc.region.villages, sc.population.adults_per_village
+        ),
+        estimate_bytes(sc),
+        allow,
+    )
+}
+
+/// A pool of `threads` worker threads (1 to [`crate::limits::MAX_THREADS`]).
+pub fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    let threads = crate::limits::threads("--threads", threads)?;
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
+        .map_err(|e| Error::option("--threads", threads, format!("cannot start the worker threads: {e}")))
+}
+
+/// Run a scenario with `threads` worker threads, calling `progress(done, total)` after each
+/// month. Results do not depend on `threads`.
+pub fn run(sc: &Scenario, threads: usize, progress: impl FnMut(u32, u32)) -> Result<RunOutput> {
+    run_on(&pool(threads)?, sc, progress)
+}
+
+/// Run a scenario on an existing pool (a sweep reuses one pool per worker for all its runs).
+/// Results do not depend on the pool's size.
+pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(u32, u32)) -> Result<RunOutput> {
+    crate::scenario::check_seed(sc.run.seed)?;
     let start = Instant::now();
     {
         let mut world = pool.install(|| World::new(sc));

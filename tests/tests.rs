@@ -22,6 +22,8 @@ mod experiments;
 mod invariants;
 #[path = "suite/output_folder.rs"]
 mod output_folder;
+#[path = "suite/reliability.rs"]
+mod reliability;
 #[path = "suite/report.rs"]
 mod report;
 #[path = "suite/util.rs"]

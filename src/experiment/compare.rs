@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::folder::RunsTable;
 use super::stats;
 use crate::error::{Error, Result};
 
@@ -37,92 +38,67 @@ pub struct Row {
     pub boot_low: Option<f64>,
     /// Upper bound of the 95% bootstrap interval.
     pub boot_high: Option<f64>,
+    /// Bootstrap resamples behind `boot_low` and `boot_high` (0: none).
+    pub bootstrap: usize,
     /// Extra path spending of the arm over the baseline, yuan per village per year.
     pub extra_spend: f64,
     /// Difference per 100,000 yuan of extra spending per village per year (empty if none).
     pub per_100k_yuan: Option<f64>,
 }
 
-/// A `runs.csv` read back.
-#[derive(Debug, Clone)]
-pub struct Runs {
-    /// Arms in order of first appearance.
-    pub arms: Vec<String>,
-    /// Metric labels.
-    pub metrics: Vec<String>,
-    /// Per run: arm, point, replicate, spend, metric values.
-    pub rows: Vec<(String, u32, u32, f64, Vec<f64>)>,
-}
-
-/// Read `DIR/runs.csv`.
-pub fn read_runs(dir: &Path) -> Result<Runs> {
-    let path = dir.join("runs.csv");
-    let bad = |what: String| Error::Usage(format!("{}: {what}", path.display()));
-    let mut r = csv::Reader::from_path(&path)
-        .map_err(|e| bad(format!("cannot read ({e}); is this a finished sweep folder?")))?;
-    let headers = r.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no column {name}")))
-    };
-    let (arm, point, rep, spend) = (
-        col("arm")?,
-        col("point")?,
-        col("replicate")?,
-        col("spend_per_village_year")?,
-    );
-    let metrics: Vec<String> = headers.iter().skip(spend + 1).map(String::from).collect();
-    let mut arms: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| bad(e.to_string()))?;
-        let num = |i: usize| rec.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(f64::NAN);
-        let a = rec.get(arm).unwrap_or("").to_string();
-        if !arms.contains(&a) {
-            arms.push(a.clone());
-        }
-        let values = (spend + 1..rec.len()).map(num).collect();
-        rows.push((a, num(point) as u32, num(rep) as u32, num(spend), values));
-    }
-    Ok(Runs { arms, metrics, rows })
-}
-
-/// Compare every arm with `baseline` (default: the first arm).
+/// Compare every arm with `baseline` (default: the first arm), with `bootstrap` percentile
+/// bootstrap resamples (0 for none, at most [`crate::limits::MAX_BOOTSTRAP`]).
 pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<Vec<Row>> {
-    let runs = read_runs(dir)?;
+    if bootstrap > crate::limits::MAX_BOOTSTRAP {
+        return Err(Error::option(
+            "--bootstrap",
+            bootstrap,
+            format!(
+                "use at most {} resamples (10,000 already give stable 95% limits)",
+                crate::limits::MAX_BOOTSTRAP
+            ),
+        ));
+    }
+    let runs = RunsTable::read(dir)?;
+    if runs.arms.len() < 2 {
+        return Err(Error::folder(
+            dir,
+            format!(
+                "the sweep has one arm (\"{}\"), so there is nothing to compare it with; add a second [[arm]] to the experiment",
+                runs.arms.first().map(String::as_str).unwrap_or("?")
+            ),
+        ));
+    }
     let base = match baseline {
-        Some(b) if runs.arms.iter().any(|a| a == b) => b.to_string(),
-        Some(b) => {
-            return Err(Error::Usage(format!(
-                "--baseline {b}: no such arm in {}; the arms are: {}",
-                dir.display(),
-                runs.arms.join(", ")
-            )))
-        }
-        None => runs
-            .arms
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::Usage(format!("{}: no runs", dir.display())))?,
+        Some(b) => runs.arms.iter().position(|a| a == b).ok_or_else(|| {
+            Error::option(
+                "--baseline",
+                b,
+                format!(
+                    "no such arm in {}; the arms are: {}",
+                    dir.display(),
+                    runs.arms.join(", ")
+                ),
+            )
+        })?,
+        None => 0,
     };
-    let index: BTreeMap<(&str, u32, u32), usize> = runs
+    let index: BTreeMap<(usize, usize, u32), usize> = runs
         .rows
         .iter()
         .enumerate()
-        .map(|(i, r)| ((r.0.as_str(), r.1, r.2), i))
+        .map(|(i, r)| ((r.arm, r.point, r.replicate), i))
         .collect();
     let mut out = Vec::new();
-    for arm in runs.arms.iter().filter(|a| **a != base) {
+    for (ai, arm) in runs.arms.iter().enumerate().filter(|(a, _)| *a != base) {
         for (mi, metric) in runs.metrics.iter().enumerate() {
             let (mut xs, mut ys, mut spend) = (Vec::new(), Vec::new(), Vec::new());
-            for r in runs.rows.iter().filter(|r| &r.0 == arm) {
-                if let Some(&bi) = index.get(&(base.as_str(), r.1, r.2)) {
+            for r in runs.rows.iter().filter(|r| r.arm == ai) {
+                if let Some(&bi) = index.get(&(base, r.point, r.replicate)) {
                     let b = &runs.rows[bi];
-                    xs.push(b.4[mi]);
-                    ys.push(r.4[mi]);
-                    spend.push(r.3 - b.3);
+                    xs.push(b.values[mi]);
+                    ys.push(r.values[mi]);
+                    spend.push(r.spend - b.spend);
                 }
             }
             let diffs: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| y - x).collect();
@@ -139,7 +115,7 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
             let diff = stats::mean(&diffs);
             out.push(Row {
                 arm: arm.clone(),
-                baseline: base.clone(),
+                baseline: runs.arms[base].clone(),
                 metric: metric.clone(),
                 n: diffs.len(),
                 baseline_mean: stats::mean(&xs),
@@ -149,6 +125,7 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
                 ci_high: s.as_ref().map_or(f64::NAN, |s| s.ci_high),
                 boot_low,
                 boot_high,
+                bootstrap,
                 extra_spend: extra,
                 per_100k_yuan: (extra.abs() > 1e-9).then(|| diff / extra * 100_000.0),
             });
@@ -161,15 +138,10 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
 pub fn write(dir: &Path, rows: &[Row]) -> Result<PathBuf> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)
-            .map_err(|e| Error::Usage(format!("cannot format CSV: {e}")))?;
+        w.serialize(r).map_err(|e| Error::render("compare.csv", e))?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Usage(format!("cannot format CSV: {e}")))?;
-    let p = dir.join("compare.csv");
-    super::sweep::write_atomic(&p, &bytes)?;
-    Ok(p)
+    let bytes = w.into_inner().map_err(|e| Error::render("compare.csv", e))?;
+    crate::output::write_file(&dir.join("compare.csv"), &bytes)
 }
 
 fn fmt(x: f64) -> String {
@@ -211,28 +183,5 @@ pub fn render(rows: &[Row]) -> String {
             r.per_100k_yuan.map(fmt).unwrap_or_else(|| "-".into()),
         ]);
     }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| lines.iter().map(|l| l[c].len()).max().unwrap_or(0))
-        .collect();
-    let mut s = String::new();
-    for (i, l) in lines.iter().enumerate() {
-        let cells: Vec<String> = l
-            .iter()
-            .enumerate()
-            .map(|(c, x)| {
-                if c < 2 {
-                    format!("{x:<w$}", w = widths[c])
-                } else {
-                    format!("{x:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        s.push_str(cells.join("  ").trim_end());
-        s.push('\n');
-        if i == 0 {
-            s.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-            s.push('\n');
-        }
-    }
-    s
+    crate::output::aligned_table(&lines, 2)
 }

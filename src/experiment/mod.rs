@@ -4,6 +4,7 @@
 //! See `docs/experiments.md` for the file format and the commands.
 
 pub mod compare;
+pub mod folder;
 pub mod plan;
 pub mod sampling;
 pub mod sensitivity;

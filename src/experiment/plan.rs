@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::sampling;
 use super::spec::{replicate_seed, Experiment, Factor, Loaded, Method};
 use crate::error::{Error, Result};
-use crate::scenario::{Scenario, Schedule};
+use crate::scenario::{Scenario, ScenarioError, Schedule};
 
 /// One run of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -36,24 +36,33 @@ pub struct RunSpec {
 }
 
 /// A resolved experiment.
+///
+/// Only each arm's scenario is kept; a run's scenario is built when it runs
+/// ([`Plan::scenario`]), so a plan of any size takes memory for its run list only. Every
+/// (arm, design point) scenario is nevertheless built and validated once when the plan is
+/// made, so a bad factor value or an impossible budget is reported before anything runs.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The experiment.
     pub experiment: Experiment,
+    /// The experiment file as given, if the plan was built from one.
+    pub file: Option<PathBuf>,
     /// Arm names.
     pub arms: Vec<String>,
     /// Each arm's resolved scenario before factors and budget.
     pub arm_scenarios: Vec<Scenario>,
     /// Factor keys.
     pub factors: Vec<String>,
-    /// Design points (factor values), one per point; a single empty point without factors.
+    /// Design points (factor values, whole numbers for whole-number settings), one per point;
+    /// a single empty point without factors.
     pub points: Vec<Vec<f64>>,
     /// Runs in order.
     pub runs: Vec<RunSpec>,
-    /// Each run's scenario, in run order.
-    pub scenarios: Vec<Scenario>,
     /// Fingerprint of everything that determines the results.
     pub fingerprint: String,
+    /// Each arm as loaded (to apply factors without reading files again); empty for a plan
+    /// rebuilt from its description, which can assemble outputs but not run.
+    arm_loaded: Vec<crate::scenario::Loaded<Scenario>>,
 }
 
 /// Mean spending per village per year on the four paths over the run, yuan.
@@ -141,18 +150,26 @@ impl Plan {
             arms.push(a.name.clone());
             arm_files.push((file, sets));
         }
-        let mut arm_scenarios = Vec::new();
+        let mut arm_loaded = Vec::new();
         for (name, (file, sets)) in arms.iter().zip(&arm_files) {
             let sc = Scenario::load(file, sets).map_err(|err| arm_error(&loaded.path, name, err))?;
-            arm_scenarios.push(sc.value);
+            arm_loaded.push(sc);
         }
+        let arm_scenarios: Vec<Scenario> = arm_loaded.iter().map(|l| l.value.clone()).collect();
+        check_windows(loaded, &arms, &arm_scenarios)?;
 
         let factors: Vec<String> = e.factor.iter().map(|f| f.key.clone()).collect();
+        let whole: Vec<bool> = factors
+            .iter()
+            .map(|k| crate::scenario::load::is_integer_setting::<Scenario>(k) == Some(true))
+            .collect();
         let bounds: Vec<(f64, f64)> = e.factor.iter().map(Factor::bounds).collect();
         let s = &e.sampling;
-        let design_err =
-            |err: sampling::SamplingError| Error::Usage(format!("{}: sampling: {err}", loaded.path.display()));
-        let points: Vec<Vec<f64>> = if factors.is_empty() {
+        let design_err = |err: sampling::SamplingError| Error::Experiment {
+            path: loaded.path.clone(),
+            problem: format!("sampling: {err}"),
+        };
+        let mut points: Vec<Vec<f64>> = if factors.is_empty() {
             vec![Vec::new()]
         } else {
             match s.method {
@@ -166,77 +183,127 @@ impl Plan {
                 Method::Sobol => sampling::saltelli_design(&bounds, s.samples as usize, s.seed).map_err(design_err)?,
             }
         };
+        // A whole-number setting takes the design's value rounded; the point records what ran.
+        for p in &mut points {
+            for (x, w) in p.iter_mut().zip(&whole) {
+                if *w {
+                    *x = x.round();
+                }
+            }
+        }
 
+        let mut plan = Plan {
+            experiment: e.clone(),
+            file: Some(loaded.path.clone()),
+            arms,
+            arm_scenarios,
+            factors,
+            points,
+            runs: Vec::new(),
+            fingerprint: String::new(),
+            arm_loaded,
+        };
         let mut runs = Vec::new();
-        let mut scenarios = Vec::new();
-        for (ai, (name, (file, sets))) in arms.iter().zip(&arm_files).enumerate() {
-            for (pi, point) in points.iter().enumerate() {
-                let mut base = if point.is_empty() {
-                    arm_scenarios[ai].clone()
-                } else {
-                    let mut sets = sets.clone();
-                    sets.extend(
-                        factors
-                            .iter()
-                            .zip(point)
-                            .map(|(k, v)| format!("{k}={}", toml::Value::Float(*v))),
-                    );
-                    Scenario::load(file, &sets)
-                        .map_err(|err| arm_error(&loaded.path, name, err))?
-                        .value
-                };
+        for ai in 0..plan.arms.len() {
+            for pi in 0..plan.points.len() {
+                let mut base = plan
+                    .point_scenario(ai, pi)
+                    .map_err(|err| arm_error(&loaded.path, &plan.arms[ai], err))?;
                 let mut scale = 1.0;
                 let raw = spend_per_village_year(&base);
                 if e.budget.per_village_per_year > 0.0 && raw > 0.0 {
                     scale = e.budget.per_village_per_year / raw;
                     scale_paths(&mut base, scale);
                     if let Some((key, max)) = check_intensity(&base) {
-                        return Err(Error::Usage(format!(
-                            "{}: arm \"{name}\": the budget of {} yuan per village per year needs {key} scaled by {scale:.3} to {max:.3}, above the maximum intensity 2; lower the budget or the arm's intensities",
-                            loaded.path.display(),
-                            e.budget.per_village_per_year
-                        )));
+                        return Err(Error::Experiment {
+                            path: loaded.path.clone(),
+                            problem: format!(
+                                "arm \"{}\": the budget of {} yuan per village per year needs {key} scaled by {scale:.3} to {max:.3}, above the maximum intensity 2; lower the budget or the arm's intensities",
+                                plan.arms[ai], e.budget.per_village_per_year
+                            ),
+                        });
                     }
                 }
                 let spend = spend_per_village_year(&base);
                 for r in 0..e.replications {
-                    let seed = replicate_seed(e.seed, r);
-                    let mut sc = base.clone();
-                    sc.run.seed = seed;
                     runs.push(RunSpec {
                         run_id: runs.len() as u32,
                         arm: ai,
                         point: pi,
                         replicate: r,
-                        seed,
+                        seed: replicate_seed(e.seed, r),
                         scale,
                         spend,
                     });
-                    scenarios.push(sc);
                 }
             }
         }
+        plan.runs = runs;
 
-        let mut text = toml::to_string(e).unwrap_or_default();
-        for (name, sc) in arms.iter().zip(&arm_scenarios) {
-            text.push_str(&format!("\n# arm {name}\n{}", sc.to_toml()));
+        let mut text = toml::to_string(e).unwrap_or_else(|err| format!("{e:?} {err}"));
+        for (name, sc) in plan.arms.iter().zip(&plan.arm_scenarios) {
+            let json = serde_json::to_string(sc).unwrap_or_default();
+            text.push_str(&format!("\n# arm {name}\n{json}"));
         }
         text.push_str(&format!(
             "\n{}\n{}",
             env!("CARGO_PKG_VERSION"),
             env!("RURALGOV_GIT_COMMIT")
         ));
-        let fingerprint = crate::model::rng::hash_text(&text, 0x1357_9BDF_2468_ACE0);
-        Ok(Plan {
-            experiment: e.clone(),
-            arms,
-            arm_scenarios,
-            factors,
-            points,
-            runs,
-            scenarios,
-            fingerprint,
-        })
+        plan.fingerprint = crate::model::rng::hash_text(&text, 0x1357_9BDF_2468_ACE0);
+        Ok(plan)
+    }
+
+    /// The scenario of arm `arm` at design point `point`, before budget scaling and seed.
+    fn point_scenario(&self, arm: usize, point: usize) -> std::result::Result<Scenario, ScenarioError> {
+        let values = &self.points[point];
+        if values.is_empty() {
+            return Ok(self.arm_scenarios[arm].clone());
+        }
+        let loaded = self.arm_loaded.get(arm).ok_or_else(|| {
+            ScenarioError::new(
+                None,
+                None,
+                None,
+                "this plan was read back from a sweep folder and cannot run",
+            )
+        })?;
+        let sets: Vec<String> = self
+            .factors
+            .iter()
+            .zip(values)
+            .map(|(k, v)| {
+                if v.fract() == 0.0 && crate::scenario::load::is_integer_setting::<Scenario>(k) == Some(true) {
+                    format!("{k}={}", *v as i64)
+                } else {
+                    format!("{k}={}", toml::Value::Float(*v))
+                }
+            })
+            .collect();
+        loaded.with_sets(&sets)
+    }
+
+    /// The scenario of run `k` (position in [`Plan::runs`]): its arm and design point, the
+    /// budget scaling and its seed.
+    pub fn scenario(&self, k: usize) -> Result<Scenario> {
+        let spec = &self.runs[k];
+        let mut sc = self.point_scenario(spec.arm, spec.point).map_err(|err| {
+            arm_error(
+                self.file.as_deref().unwrap_or(Path::new("experiment")),
+                &self.arms[spec.arm],
+                err,
+            )
+        })?;
+        if spec.scale != 1.0 {
+            scale_paths(&mut sc, spec.scale);
+        }
+        sc.run.seed = spec.seed;
+        Ok(sc)
+    }
+
+    /// Whether the plan can run (it was built from an experiment file, not read back).
+    pub fn can_run(&self) -> bool {
+        !self.arm_loaded.is_empty()
     }
 
     /// What determines the results, as JSON (stored in the sweep folder to detect changes and
@@ -248,6 +315,9 @@ impl Plan {
             "ruralgov_version": env!("CARGO_PKG_VERSION"),
             "git_commit": env!("RURALGOV_GIT_COMMIT"),
             "experiment": self.experiment,
+            "experiment_file": self.file.as_ref().map(|f| {
+                std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()).display().to_string()
+            }),
             "arm_order": self.arms,
             "arms": arms,
             "factors": self.factors,
@@ -262,7 +332,13 @@ impl Plan {
             v.get(key)
                 .cloned()
                 .and_then(|x| serde_json::from_value(x).ok())
-                .ok_or_else(|| Error::Usage(format!("the recorded sweep plan has no readable \"{key}\"")))
+                .ok_or_else(|| {
+                    Error::damaged(
+                        "plan.json",
+                        None,
+                        format!("the recorded sweep plan has no readable \"{key}\""),
+                    )
+                })
         }
         let arms: Vec<String> = field(v, "arm_order")?;
         let by_name: BTreeMap<String, Scenario> = field(v, "arms")?;
@@ -272,33 +348,82 @@ impl Plan {
                 by_name
                     .get(a)
                     .cloned()
-                    .ok_or_else(|| Error::Usage(format!("the recorded plan lacks arm {a}")))
+                    .ok_or_else(|| Error::damaged("plan.json", None, format!("the recorded plan lacks arm {a}")))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Plan {
             experiment: field(v, "experiment")?,
+            file: v.get("experiment_file").and_then(|f| f.as_str()).map(PathBuf::from),
             arms,
             arm_scenarios,
             factors: field(v, "factors")?,
             points: field(v, "points")?,
             runs: field(v, "runs")?,
-            scenarios: Vec::new(),
             fingerprint: field(v, "fingerprint")?,
+            arm_loaded: Vec::new(),
         })
     }
 }
 
-fn arm_error(path: &Path, arm: &str, err: crate::scenario::ScenarioError) -> Error {
-    if err.file.as_deref() == Some("--set") {
+fn arm_error(path: &Path, arm: &str, err: ScenarioError) -> Error {
+    let problem = if err.file.as_deref() == Some("--set") {
         // The override came from the experiment's `set` tables (or a factor), not the command line.
         let key = err.key.as_deref().unwrap_or("?");
-        return Error::Usage(format!(
-            "{}: arm \"{arm}\": the setting \"{key}\" given in the experiment (set or factor): {}",
-            path.display(),
+        format!(
+            "arm \"{arm}\": the setting \"{key}\" given in the experiment (set or factor): {}",
             err.message
-        ));
+        )
+    } else {
+        format!("arm \"{arm}\": {err}")
+    };
+    Error::Experiment {
+        path: path.to_path_buf(),
+        problem,
     }
-    Error::Usage(format!("{}: arm \"{arm}\": {err}", path.display()))
+}
+
+/// Refuse a summary window that reaches outside an arm's simulated years: its label would
+/// claim years the runs do not have.
+fn check_windows(loaded: &Loaded, arms: &[String], scenarios: &[Scenario]) -> Result<()> {
+    for (i, m) in loaded.experiment.metric.iter().enumerate() {
+        for (arm, sc) in arms.iter().zip(scenarios) {
+            let (first, end) = (sc.run.start_year, sc.run.end_year);
+            let years = format!(
+                "arm \"{arm}\" simulates {first} to {} (runs end in January {end})",
+                end - 1
+            );
+            if m.from != 0 && (m.from < first || m.from >= end) {
+                return Err(loaded
+                    .source
+                    .error_at(
+                        &format!("metric[{i}].from"),
+                        format!("the window starts in {}, outside the runs: {years}", m.from),
+                    )
+                    .into());
+            }
+            if m.to != 0 && (m.to > end || m.to <= first) {
+                return Err(loaded
+                    .source
+                    .error_at(
+                        &format!("metric[{i}].to"),
+                        format!(
+                            "the window [{}, {}) ends after the runs do: {years}; use to = {end} at most",
+                            m.from, m.to
+                        ),
+                    )
+                    .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The plan description recorded in a sweep folder.
+pub fn recorded_plan(dir: &Path) -> Result<serde_json::Value> {
+    let p = super::folder::plan_path(dir);
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| Error::folder(dir, format!("not a sweep folder (cannot read {}: {e})", p.display())))?;
+    serde_json::from_str(&text).map_err(|e| Error::damaged(&p, None, e.to_string()))
 }
 
 /// Keys whose values differ between two plan descriptions, as "key: old -> new" lines.

@@ -180,7 +180,7 @@ pub fn morris_design(
             "a Morris design needs at least one trajectory".into(),
         ));
     }
-    if levels < 2 || levels % 2 != 0 {
+    if levels < 2 || !levels.is_multiple_of(2) {
         return Err(SamplingError::InvalidLevels(levels));
     }
     let k = bounds.len();
@@ -259,7 +259,7 @@ pub fn morris_indices(
             "Morris indices need at least one trajectory".into(),
         ));
     }
-    if levels < 2 || levels % 2 != 0 {
+    if levels < 2 || !levels.is_multiple_of(2) {
         return Err(SamplingError::InvalidLevels(levels));
     }
     let k = bounds.len();

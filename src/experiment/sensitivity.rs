@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::folder::RunsTable;
 use super::plan::Plan;
 use super::sampling;
 use super::spec::{Experiment, Factor, Method};
@@ -59,7 +60,7 @@ pub fn render(
                 Method::Morris => {
                     let idx =
                         sampling::morris_indices(&bounds, design, &means, s.trajectories as usize, s.levels as usize)
-                            .map_err(|e| Error::Usage(format!("Morris indices for {label}: {e}")))?;
+                            .map_err(|e| Error::render(format!("the Morris indices of {label}"), e))?;
                     for (f, ix) in e.factor.iter().zip(idx) {
                         let _ = writeln!(
                             text,
@@ -74,7 +75,7 @@ pub fn render(
                 }
                 Method::Sobol => {
                     let idx = sampling::sobol_indices(&means, k, s.samples as usize, s.bootstrap as usize, s.seed)
-                        .map_err(|e| Error::Usage(format!("Sobol indices for {label}: {e}")))?;
+                        .map_err(|e| Error::render(format!("the Sobol indices of {label}"), e))?;
                     for (f, ix) in e.factor.iter().zip(idx) {
                         let _ = writeln!(
                             text,
@@ -120,67 +121,75 @@ pub fn table(plan: &Plan, values: &[Vec<f64>]) -> Result<String> {
 }
 
 /// Recompute `sensitivity.csv` from a finished sweep folder (its recorded experiment and
-/// `runs.csv`), write it and return its text.
+/// `runs.csv`), write it (the caller holds the folder's lock) and return its text.
 pub fn from_dir(dir: &Path) -> Result<String> {
-    let recorded = super::sweep::recorded_plan(dir)?;
+    let recorded = super::plan::recorded_plan(dir)?;
     let e: Experiment = recorded
         .get("experiment")
         .cloned()
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: the recorded plan has no readable experiment",
-                dir.display()
-            ))
+            Error::damaged(
+                super::folder::plan_path(dir),
+                None,
+                "the recorded plan has no readable experiment",
+            )
         })?;
     if !matches!(e.sampling.method, Method::Morris | Method::Sobol) || e.factor.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: sensitivity analysis needs a morris or sobol design with factors; this sweep used {:?}",
-            dir.display(),
-            e.sampling.method
-        )));
+        return Err(Error::folder(
+            dir,
+            format!(
+                "sensitivity analysis needs a morris or sobol design with factors; this sweep used a {:?} design",
+                e.sampling.method
+            )
+            .to_lowercase(),
+        ));
     }
-    let runs = super::compare::read_runs(dir)?;
-    let points = runs.rows.iter().map(|r| r.1 as usize + 1).max().unwrap_or(0);
-    let design = read_design(dir, e.factor.len(), points)?;
-    let grouped: Vec<Vec<Vec<Vec<f64>>>> = runs
-        .arms
-        .iter()
-        .map(|arm| {
+    let runs = RunsTable::read(dir)?;
+    let points = runs.points();
+    let design = runs.design();
+    let grouped: Vec<Vec<Vec<Vec<f64>>>> = (0..runs.arms.len())
+        .map(|ai| {
             (0..runs.metrics.len())
                 .map(|mi| {
                     by_point(
                         points,
                         runs.rows
                             .iter()
-                            .filter(|r| &r.0 == arm)
-                            .map(|r| (r.1 as usize, r.4[mi])),
+                            .filter(|r| r.arm == ai)
+                            .map(|r| (r.point, r.values[mi])),
                     )
                 })
                 .collect()
         })
         .collect();
     let text = render(&e, &runs.arms, &runs.metrics, &design, &grouped)?;
-    super::sweep::write_atomic(&dir.join("sensitivity.csv"), text.as_bytes())?;
+    crate::output::write_file(&dir.join("sensitivity.csv"), text.as_bytes())?;
     Ok(text)
 }
 
-/// The design points (factor values per point) from `runs.csv`.
-fn read_design(dir: &Path, k: usize, points: usize) -> Result<Vec<Vec<f64>>> {
-    let path = dir.join("runs.csv");
-    let mut r = csv::Reader::from_path(&path).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    let headers = r.headers().map_err(|e| Error::Usage(e.to_string()))?.clone();
-    let first = headers.iter().position(|h| h == "seed").map(|i| i + 1).unwrap_or(5);
-    let point_col = headers.iter().position(|h| h == "point").unwrap_or(2);
-    let mut design = vec![vec![f64::NAN; k]; points];
-    for rec in r.records() {
-        let rec = rec.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-        let p: usize = rec.get(point_col).and_then(|s| s.parse().ok()).unwrap_or(0);
-        if let Some(row) = design.get_mut(p) {
-            for (j, slot) in row.iter_mut().enumerate() {
-                *slot = rec.get(first + j).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
-            }
-        }
-    }
-    Ok(design)
+/// `sensitivity.csv` text as an aligned table for the terminal (numbers to four significant
+/// digits), in the style of `compare`.
+pub fn pretty(csv_text: &str) -> String {
+    let rows: Vec<Vec<String>> = csv_text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            l.split(',')
+                .enumerate()
+                .map(|(c, x)| {
+                    if i == 0 || c < 3 {
+                        x.to_string()
+                    } else {
+                        match x.parse::<f64>() {
+                            Ok(v) => format!("{v:.4}"),
+                            Err(_) if x.is_empty() => "-".to_string(),
+                            Err(_) => x.to_string(),
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    crate::output::aligned_table(&rows, 3)
 }

@@ -271,6 +271,15 @@ impl Validate for Experiment {
         }
         let s = &self.sampling;
         for (i, f) in self.factor.iter().enumerate() {
+            if self.factor[..i].iter().any(|g| g.key == f.key) {
+                v.error(
+                    format!("factor[{i}].key"),
+                    format!(
+                        "factor \"{}\" is given twice; each setting can be one factor only",
+                        f.key
+                    ),
+                );
+            }
             if f.key.trim().is_empty() {
                 v.error(
                     format!("factor[{i}].key"),
@@ -308,10 +317,38 @@ impl Validate for Experiment {
         v.range_int("sampling.samples", s.samples as i64, 1, 1_000_000);
         v.range_int("sampling.trajectories", s.trajectories as i64, 1, 100_000);
         v.range_int("sampling.levels", s.levels as i64, 2, 100);
-        if s.levels % 2 != 0 {
+        if !s.levels.is_multiple_of(2) {
             v.error("sampling.levels", format!("levels {} must be even", s.levels));
         }
         v.range_int("sampling.bootstrap", s.bootstrap as i64, 0, 100_000);
+        let points = design_points(self);
+        let runs = points
+            .saturating_mul(self.arm.len().max(1) as u64)
+            .saturating_mul(self.replications as u64);
+        if points > crate::limits::MAX_POINTS {
+            let key = match s.method {
+                Method::Factorial => "factor",
+                Method::Lhs | Method::Sobol => "sampling.samples",
+                Method::Morris => "sampling.trajectories",
+            };
+            v.error(
+                key,
+                format!(
+                    "this design has {points} points, more than the {} an experiment may have; use fewer samples, trajectories or factor values",
+                    crate::limits::MAX_POINTS
+                ),
+            );
+        } else if runs > crate::limits::MAX_RUNS {
+            v.error(
+                "replications",
+                format!(
+                    "this plan has {runs} runs ({} arms x {points} points x {} replications), more than the {} an experiment may have; split it with --shard over several experiments, or use fewer points or replications",
+                    self.arm.len().max(1),
+                    self.replications,
+                    crate::limits::MAX_RUNS
+                ),
+            );
+        }
         if self.metric.is_empty() {
             v.error(
                 "metric",
@@ -356,20 +393,51 @@ pub struct Loaded {
     pub path: PathBuf,
     /// Its folder.
     pub dir: PathBuf,
+    /// The file as loaded (origins of every key, for errors found when planning).
+    pub source: crate::scenario::Loaded<Experiment>,
 }
 
 /// Load an experiment file strictly.
 pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
     let loaded = crate::scenario::load::load::<Experiment>(path, &[])?;
+    if !loaded.table.contains_key("name") {
+        return Err(ScenarioError::new(
+            Some(path.display().to_string()),
+            None,
+            Some("name".into()),
+            "an experiment file needs a name (name = \"paths\"); it names the default output folder",
+        ));
+    }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Loaded {
-        experiment: loaded.value,
+        experiment: loaded.value.clone(),
         path: path.to_path_buf(),
         dir,
+        source: loaded,
     })
 }
 
 /// The seed of replicate `r`: the same in every arm and design point (common random numbers).
+/// Seeds have 53 bits, so they are exact in every output format and in R and pandas.
 pub fn replicate_seed(experiment_seed: u64, r: u32) -> u64 {
-    crate::model::rng::mix(experiment_seed ^ crate::model::rng::mix(0x5EED_0000 + r as u64))
+    crate::model::rng::mix(experiment_seed ^ crate::model::rng::mix(0x5EED_0000 + r as u64)) >> 11
+}
+
+/// The number of design points an experiment's sampling gives (saturating), before anything
+/// is built.
+pub fn design_points(e: &Experiment) -> u64 {
+    let k = e.factor.len() as u64;
+    if k == 0 {
+        return 1;
+    }
+    let s = &e.sampling;
+    match s.method {
+        Method::Factorial => e
+            .factor
+            .iter()
+            .fold(1u64, |acc, f| acc.saturating_mul(f.values.len().max(1) as u64)),
+        Method::Lhs => s.samples as u64,
+        Method::Morris => (s.trajectories as u64).saturating_mul(k + 1),
+        Method::Sobol => (s.samples as u64).saturating_mul(k + 2),
+    }
 }

@@ -1,31 +1,32 @@
-//! Running a plan: parallel across runs, resumable, shardable.
+//! Running a plan: parallel across runs, resumable, shardable, in constant memory.
 //!
-//! A sweep folder holds a hidden `.sweep/` work area:
-//!
-//! - `.sweep/plan.json`: what determines the results (experiment, resolved arm scenarios,
-//!   program version); a re-run with a changed experiment is refused unless `--restart`;
-//! - `.sweep/runs/NNNNNN.csv`: the `model.csv` rows of a finished run, and
-//!   `.sweep/runs/NNNNNN.json`: its summary values. Both are written under temporary names
-//!   and renamed, the JSON last: a run counts as finished only when its JSON exists.
-//!
-//! Killing a sweep at any moment loses at most the runs in flight; running the same command
-//! again skips finished runs. The final outputs (`runs.csv`, `model.csv`, `summary.csv`,
+//! The folder's layout and the run records are in [`super::folder`]. A sweep records the
+//! plan in `.sweep/plan.json` (a re-run with a changed experiment is refused unless
+//! `--restart`), then simulates every pending run of its shard and records each as it
+//! finishes. Killing a sweep at any moment loses at most the runs in flight; running the same
+//! command again skips finished runs (and re-runs any whose record is damaged). The final
+//! outputs (`runs.csv`, `model.csv`, `villages.csv` when asked for, `summary.csv`,
 //! `sensitivity.csv` for Morris and Sobol designs, `manifest.json`) are assembled from the
 //! per-run files in run order, so they are byte-identical whether or not the sweep was
 //! interrupted, sharded or run with a different number of jobs.
+//!
+//! Execution: `jobs` worker threads take pending runs in plan order from a shared counter,
+//! one run at a time each; each worker owns one rayon pool (of `jobs / pending` threads when
+//! there are fewer runs than jobs) and reuses it for all its runs. So at most `jobs` runs are
+//! in memory at once, whatever the number of runs, and no run is ever started on the stack of
+//! another (a pool inside a pool's worker would steal further runs onto its stack).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
-use rayon::prelude::*;
-
+use super::folder::{self, Recorded};
 use super::plan::{describe_changes, Plan};
 use super::spec::Method;
 use super::{sensitivity, stats};
 use crate::error::{Error, Result};
-use crate::model::observe::Metrics;
+use crate::output::{num, write_file};
 
 /// Sweep options.
 #[derive(Debug, Clone)]
@@ -36,8 +37,12 @@ pub struct Options {
     pub jobs: usize,
     /// Run only runs with `run_id % n == i` (0-based `i`).
     pub shard: Option<(u32, u32)>,
-    /// Discard a previous partial sweep in `out`.
+    /// Discard a previous sweep (of any plan) in `out`.
     pub restart: bool,
+    /// Skip the memory estimate (`--no-memory-check`).
+    pub no_memory_check: bool,
+    /// The command line, for the manifest.
+    pub command: String,
 }
 
 /// What a sweep did.
@@ -51,74 +56,27 @@ pub struct Report {
     pub skipped: usize,
     /// Runs simulated now.
     pub ran: usize,
+    /// Run records found damaged (file and why); those runs were simulated again.
+    pub damaged: Vec<(PathBuf, String)>,
     /// Final outputs written (empty for a shard).
     pub written: Vec<PathBuf>,
 }
 
-fn work(out: &Path) -> PathBuf {
-    out.join(".sweep")
-}
-
-fn run_file(out: &Path, id: u32, ext: &str) -> PathBuf {
-    work(out).join("runs").join(format!("{id:06}.{ext}"))
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Write {
-        path: path.to_path_buf(),
-        reason: e,
-    }
-}
-
-/// Write `bytes` to `path` atomically (temporary name, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    crate::output::write_atomic(dir, &name, |w| w.write_all(bytes)).map(|_| ())
-}
-
-/// Header of `model.csv`.
-pub fn model_header() -> String {
-    let mut h = vec!["run_id", "step", "year", "month"];
-    h.extend(Metrics::COLUMNS.iter().map(|(n, _)| *n));
-    h.join(",") + "\n"
-}
-
-fn model_rows(run_id: u32, rows: &[Metrics]) -> String {
-    let mut s = String::new();
-    for m in rows {
-        s.push_str(&format!("{run_id},{},{},{}", m.step, m.year, m.month));
-        for v in m.values() {
-            s.push(',');
-            s.push_str(&crate::output::num(v));
-        }
-        s.push('\n');
-    }
-    s
-}
-
-/// Prepare the sweep folder: check or record the plan. Returns the finished run ids.
-fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<bool>> {
+/// Prepare the sweep folder (the caller holds its lock): check or record the plan. Returns,
+/// per run, its state.
+fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<Recorded>> {
     let out = &opts.out;
-    let plan_path = work(out).join("plan.json");
+    let plan_path = folder::plan_path(out);
     let description = plan.description();
-    if opts.restart && work(out).exists() {
-        fs::remove_dir_all(work(out)).map_err(io(&work(out)))?;
+    if opts.restart && plan_path.exists() {
+        // Only a ruralgov sweep is discarded: its work area and the outputs it wrote.
+        let work = folder::work(out);
+        fs::remove_dir_all(&work).map_err(|e| Error::Write { path: work, reason: e })?;
         crate::output::remove_derived(out)?;
-        for f in [
-            "runs.csv",
-            "model.csv",
-            "summary.csv",
-            "sensitivity.csv",
-            "manifest.json",
-            "compare.csv",
-        ] {
+        for f in folder::OUTPUTS {
             let p = out.join(f);
             if p.exists() {
-                fs::remove_file(&p).map_err(io(&p))?;
+                fs::remove_file(&p).map_err(|e| Error::Write { path: p, reason: e })?;
             }
         }
     }
@@ -130,193 +88,267 @@ fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<bool>> {
         if old.get("fingerprint") != description.get("fingerprint") {
             let changes = describe_changes(&old, &description);
             let shown: Vec<&str> = changes.iter().take(8).map(String::as_str).collect();
-            return Err(Error::Usage(format!(
-                "{} holds a sweep of a different plan; nothing was run. Changed: {}{}. Re-run with --restart to discard the earlier runs, or choose another --out",
-                out.display(),
-                if shown.is_empty() { "the program version".to_string() } else { shown.join("; ") },
-                if changes.len() > 8 { format!("; and {} more", changes.len() - 8) } else { String::new() }
-            )));
-        }
-    } else {
-        if out.exists() && fs::read_dir(out).map_err(io(out))?.next().is_some() && !opts.restart {
             return Err(Error::OutputExists {
                 path: out.clone(),
-                what: "files that are not a ruralgov sweep".into(),
+                what: format!(
+                    "a sweep of a different plan (changed: {}{})",
+                    if shown.is_empty() {
+                        "the program version".to_string()
+                    } else {
+                        shown.join("; ")
+                    },
+                    if changes.len() > 8 {
+                        format!("; and {} more", changes.len() - 8)
+                    } else {
+                        String::new()
+                    }
+                ),
+                remedy: "Re-run with --restart to discard the earlier runs, or choose another folder with --out".into(),
             });
         }
-        fs::create_dir_all(work(out).join("runs")).map_err(|e| Error::CreateDir {
+    } else {
+        let foreign: Vec<String> = fs::read_dir(out)
+            .map_err(|e| Error::Read {
+                path: out.clone(),
+                reason: e,
+            })?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !crate::output::is_own_leftover(n))
+            .collect();
+        if !foreign.is_empty() {
+            return Err(Error::OutputExists {
+                path: out.clone(),
+                what: format!(
+                    "{} {} that {} not a ruralgov sweep",
+                    foreign.len(),
+                    if foreign.len() == 1 { "file" } else { "files" },
+                    if foreign.len() == 1 { "is" } else { "are" }
+                ),
+                remedy: "Choose another folder with --out (--restart only discards an earlier sweep)".into(),
+            });
+        }
+        fs::create_dir_all(folder::runs_dir(out)).map_err(|e| Error::CreateDir {
             path: out.clone(),
             reason: e,
         })?;
-        let text = serde_json::to_string_pretty(&description).map_err(|e| Error::Usage(e.to_string()))?;
-        write_atomic(&plan_path, text.as_bytes())?;
+        let text = serde_json::to_string_pretty(&description).map_err(|e| Error::render("plan.json", e))?;
+        write_file(&plan_path, text.as_bytes())?;
     }
-    fs::create_dir_all(work(out).join("runs")).map_err(|e| Error::CreateDir {
+    fs::create_dir_all(folder::runs_dir(out)).map_err(|e| Error::CreateDir {
         path: out.clone(),
         reason: e,
     })?;
-    Ok(plan
-        .runs
-        .iter()
-        .map(|r| run_file(out, r.run_id, "json").exists())
-        .collect())
+    Ok(plan.runs.iter().map(|r| folder::read_run(out, plan, r)).collect())
 }
 
-/// Run (the pending part of) a plan.
+/// Run (the pending part of) a plan into `opts.out`, which the caller has locked.
 pub fn sweep(plan: &Plan, opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Report> {
-    if opts.jobs == 0 {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
-    }
+    let jobs = crate::limits::threads("--jobs", opts.jobs)?;
     if let Some((i, n)) = opts.shard {
         if n == 0 || i >= n {
-            return Err(Error::Usage(format!("--shard {i}/{n}: expected I/N with 0 <= I < N")));
+            return Err(Error::option(
+                "--shard",
+                format!("{i}/{n}"),
+                "expected I/N with 0 <= I < N",
+            ));
         }
     }
-    let finished = prepare(plan, opts)?;
+    if !plan.can_run() {
+        return Err(Error::folder(
+            &opts.out,
+            "this plan was read back from a folder and cannot run",
+        ));
+    }
+    let states = prepare(plan, opts)?;
     let mine: Vec<usize> = (0..plan.runs.len())
         .filter(|&k| opts.shard.is_none_or(|(i, n)| plan.runs[k].run_id % n == i))
         .collect();
-    let pending: Vec<usize> = mine.iter().copied().filter(|&k| !finished[k]).collect();
+    let mut damaged = Vec::new();
+    let mut pending = Vec::new();
+    for &k in &mine {
+        match &states[k] {
+            Recorded::Finished(_) => {}
+            Recorded::Missing => pending.push(k),
+            Recorded::Damaged(why) => {
+                damaged.push((folder::run_file(&opts.out, plan.runs[k].run_id, "json"), why.clone()));
+                folder::remove_run(&opts.out, plan.runs[k].run_id);
+                pending.push(k);
+            }
+        }
+    }
     let skipped = mine.len() - pending.len();
-    let inner = if pending.len() >= opts.jobs {
-        1
-    } else {
-        (opts.jobs / pending.len().max(1)).max(1)
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", opts.jobs)))?;
+    let workers = jobs.min(pending.len()).max(1);
+    let inner = (jobs / pending.len().max(1)).max(1);
+    // The largest run in memory at once, times the runs in flight.
+    if let Some(&k) = pending.iter().max_by_key(|&&k| {
+        let sc = &plan.arm_scenarios[plan.runs[k].arm];
+        crate::sim::estimate_bytes(sc)
+    }) {
+        let sc = plan.scenario(k)?;
+        crate::limits::memory(
+            &format!(
+                "this sweep ({workers} runs at once, the largest like run {})",
+                plan.runs[k].run_id
+            ),
+            crate::sim::estimate_bytes(&sc).saturating_mul(workers as u64),
+            opts.no_memory_check,
+        )?;
+    }
+
+    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(skipped);
+    let stop = AtomicBool::new(false);
+    let failures: Mutex<Vec<(usize, Error)>> = Mutex::new(Vec::new());
     let total = mine.len();
     progress(skipped, total);
     let metrics = &plan.experiment.metric;
-    pool.install(|| {
-        pending.par_iter().with_max_len(1).try_for_each(|&k| -> Result<()> {
+    let worker = || -> Result<()> {
+        let pool = crate::sim::pool(inner)?;
+        loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            if i >= pending.len() || stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let k = pending[i];
             let spec = &plan.runs[k];
-            let out = crate::sim::run(&plan.scenarios[k], inner, |_, _| {})?;
-            let rows = model_rows(spec.run_id, &out.metrics);
-            write_atomic(&run_file(&opts.out, spec.run_id, "csv"), rows.as_bytes())?;
-            let values: Vec<f64> = metrics.iter().map(|m| m.reduce(&out.metrics)).collect();
-            let json = serde_json::json!({ "run_id": spec.run_id, "values": values });
-            write_atomic(&run_file(&opts.out, spec.run_id, "json"), json.to_string().as_bytes())?;
+            let result = (|| -> Result<()> {
+                let sc = plan.scenario(k)?;
+                let out = crate::sim::run_on(&pool, &sc, |_, _| {})?;
+                let model = folder::model_rows(plan, spec, &out.metrics);
+                let villages = sc
+                    .output
+                    .villages
+                    .then(|| folder::village_rows(plan, spec, &out.villages));
+                let values: Vec<f64> = metrics.iter().map(|m| m.reduce(&out.metrics)).collect();
+                folder::write_run(&opts.out, plan, spec, &model, villages.as_deref(), &values)
+            })();
+            if let Err(e) = result {
+                stop.store(true, Ordering::SeqCst);
+                if let Ok(mut f) = failures.lock() {
+                    f.push((i, e));
+                }
+                return Ok(());
+            }
             let d = done.fetch_add(1, Ordering::SeqCst) + 1;
             progress(d, total);
-            Ok(())
-        })
-    })?;
+        }
+    };
+    let started: Vec<Result<()>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers).map(|_| s.spawn(worker)).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::render("a sweep run", "a worker thread panicked")))
+            })
+            .collect()
+    });
+    if let Some(e) = started.into_iter().find_map(|r| r.err()) {
+        return Err(e);
+    }
+    let mut failures = failures.into_inner().unwrap_or_default();
+    failures.sort_by_key(|(i, _)| *i);
+    if let Some((_, e)) = failures.into_iter().next() {
+        return Err(e);
+    }
     let mut written = Vec::new();
     if opts.shard.is_none() {
-        written = assemble(plan, &opts.out)?;
+        written = assemble(plan, &opts.out, &opts.command)?;
     }
     Ok(Report {
         total: plan.runs.len(),
         mine: mine.len(),
         skipped,
         ran: pending.len(),
+        damaged,
         written,
     })
 }
 
-/// Read the summary values of every run (all must be finished).
+/// Read the summary values of every run; every run must be finished and check out.
 fn read_values(plan: &Plan, out: &Path) -> Result<Vec<Vec<f64>>> {
     let mut all = Vec::with_capacity(plan.runs.len());
+    let mut missing = Vec::new();
     for r in &plan.runs {
-        let p = run_file(out, r.run_id, "json");
-        let text = fs::read_to_string(&p).map_err(io(&p))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Error::Usage(format!(
-                "{} is damaged ({e}); re-run the sweep with --restart",
-                p.display()
-            ))
-        })?;
-        let values: Vec<f64> = v
-            .get("values")
-            .and_then(|x| x.as_array())
-            .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
-            .unwrap_or_default();
-        all.push(values);
+        match folder::read_run(out, plan, r) {
+            Recorded::Finished(v) => all.push(v),
+            Recorded::Missing => missing.push(r.run_id),
+            Recorded::Damaged(why) => {
+                return Err(Error::damaged(
+                    folder::run_file(out, r.run_id, "json"),
+                    None,
+                    format!("{why}; run the same `ruralgov sweep` command again to simulate that run anew"),
+                ))
+            }
+        }
+    }
+    if let Some(first) = missing.first() {
+        return Err(Error::folder(
+            out,
+            format!(
+                "{} of {} runs are not finished (first missing run {first}); run the sweep (or the missing shards) first",
+                missing.len(),
+                plan.runs.len()
+            ),
+        ));
     }
     Ok(all)
 }
 
-/// Assemble the final outputs from the per-run files.
-pub fn assemble(plan: &Plan, out: &Path) -> Result<Vec<PathBuf>> {
-    let missing: Vec<u32> = plan
-        .runs
-        .iter()
-        .filter(|r| !run_file(out, r.run_id, "json").exists())
-        .map(|r| r.run_id)
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: {} of {} runs are not finished (first missing run {}); run the sweep (or the missing shards) first",
-            out.display(),
-            missing.len(),
-            plan.runs.len(),
-            missing[0]
-        )));
-    }
+/// Concatenate the per-run row files (`ext`) under `header` into `name`, in run order,
+/// through the atomic writer.
+fn concatenate(plan: &Plan, out: &Path, name: &str, header: &str, ext: &str) -> Result<PathBuf> {
+    crate::output::write_atomic(out, name, |w| {
+        w.write_all(header.as_bytes())?;
+        for r in &plan.runs {
+            let bytes = fs::read(folder::run_file(out, r.run_id, ext))?;
+            w.write_all(&bytes)?;
+        }
+        Ok(())
+    })
+}
+
+/// Assemble the final outputs from the per-run files, the manifest last.
+///
+/// The manifest is the same for every way of reaching the same results (any jobs, shards,
+/// interruptions, output folder); the command lines actually used are appended to
+/// `.sweep/commands.log`.
+pub fn assemble(plan: &Plan, out: &Path, command: &str) -> Result<Vec<PathBuf>> {
     let values = read_values(plan, out)?;
+    log_command(out, command)?;
     let labels: Vec<String> = plan.experiment.metric.iter().map(|m| m.label()).collect();
     let mut written = Vec::new();
-
-    // runs.csv
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![
-        "run_id".to_string(),
-        "arm".into(),
-        "point".into(),
-        "replicate".into(),
-        "seed".into(),
-    ];
-    header.extend(plan.factors.iter().cloned());
-    header.extend(["budget_scale".to_string(), "spend_per_village_year".into()]);
-    header.extend(labels.iter().cloned());
-    let csv_err = |e: csv::Error| Error::Usage(format!("cannot format CSV: {e}"));
-    w.write_record(&header).map_err(csv_err)?;
-    for (r, vals) in plan.runs.iter().zip(&values) {
-        let mut row = vec![
-            r.run_id.to_string(),
-            plan.arms[r.arm].clone(),
-            r.point.to_string(),
-            r.replicate.to_string(),
-            r.seed.to_string(),
-        ];
-        row.extend(plan.points[r.point].iter().map(|v| crate::output::num(*v)));
-        row.extend([crate::output::num(r.scale), crate::output::num(r.spend)]);
-        row.extend(vals.iter().map(|v| crate::output::num(*v)));
-        w.write_record(&row).map_err(csv_err)?;
+    let old_manifest = out.join("manifest.json");
+    if old_manifest.exists() {
+        fs::remove_file(&old_manifest).map_err(|e| Error::Write {
+            path: old_manifest.clone(),
+            reason: e,
+        })?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Usage(format!("cannot format CSV: {e}")))?;
-    let p = out.join("runs.csv");
-    write_atomic(&p, &bytes)?;
-    written.push(p);
 
-    // model.csv: concatenation in run order.
-    let p = out.join("model.csv");
-    let tmp = out.join(".model.csv.partial");
-    {
-        let f = fs::File::create(&tmp).map_err(io(&tmp))?;
-        let mut f = std::io::BufWriter::new(f);
-        f.write_all(model_header().as_bytes()).map_err(io(&tmp))?;
-        for r in &plan.runs {
-            let src = run_file(out, r.run_id, "csv");
-            let bytes = fs::read(&src).map_err(io(&src))?;
-            f.write_all(&bytes).map_err(io(&tmp))?;
-        }
-        f.flush().map_err(io(&tmp))?;
+    written.push(write_file(&out.join("runs.csv"), &folder::runs_csv(plan, &values)?)?);
+    written.push(concatenate(plan, out, "model.csv", &folder::model_header(), "csv")?);
+    let with_villages = plan
+        .runs
+        .iter()
+        .any(|r| folder::run_file(out, r.run_id, "vil").exists());
+    if with_villages {
+        written.push(concatenate(
+            plan,
+            out,
+            "villages.csv",
+            &folder::villages_header(),
+            "vil",
+        )?);
     }
-    fs::rename(&tmp, &p).map_err(io(&p))?;
-    written.push(p);
 
     // summary.csv: arm x point x metric.
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["arm".to_string(), "point".into()];
     header.extend(plan.factors.iter().cloned());
     header.extend(["metric", "n", "mean", "sd", "ci_low", "ci_high"].map(String::from));
+    let csv_err = |e: csv::Error| Error::render("summary.csv", e);
     w.write_record(&header).map_err(csv_err)?;
     for (ai, arm) in plan.arms.iter().enumerate() {
         for (pi, point) in plan.points.iter().enumerate() {
@@ -330,39 +362,23 @@ pub fn assemble(plan: &Plan, out: &Path) -> Result<Vec<PathBuf>> {
                     .collect();
                 let s = stats::summary(&xs, 0.95);
                 let mut row = vec![arm.clone(), pi.to_string()];
-                row.extend(point.iter().map(|v| crate::output::num(*v)));
+                row.extend(point.iter().map(|v| num(*v)));
                 row.push(label.clone());
                 row.push(xs.len().to_string());
                 match s {
-                    Some(s) => row.extend([
-                        crate::output::num(s.mean),
-                        crate::output::num(s.sd),
-                        crate::output::num(s.ci_low),
-                        crate::output::num(s.ci_high),
-                    ]),
-                    None => row.extend([
-                        crate::output::num(stats::mean(&xs)),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ]),
+                    Some(s) => row.extend([num(s.mean), num(s.sd), num(s.ci_low), num(s.ci_high)]),
+                    None => row.extend([num(stats::mean(&xs)), String::new(), String::new(), String::new()]),
                 }
                 w.write_record(&row).map_err(csv_err)?;
             }
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Usage(format!("cannot format CSV: {e}")))?;
-    let p = out.join("summary.csv");
-    write_atomic(&p, &bytes)?;
-    written.push(p);
+    let bytes = w.into_inner().map_err(|e| Error::render("summary.csv", e))?;
+    written.push(write_file(&out.join("summary.csv"), &bytes)?);
 
     if matches!(plan.experiment.sampling.method, Method::Morris | Method::Sobol) && !plan.factors.is_empty() {
         let text = sensitivity::table(plan, &values)?;
-        let p = out.join("sensitivity.csv");
-        write_atomic(&p, text.as_bytes())?;
-        written.push(p);
+        written.push(write_file(&out.join("sensitivity.csv"), text.as_bytes())?);
     }
 
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
@@ -370,46 +386,83 @@ pub fn assemble(plan: &Plan, out: &Path) -> Result<Vec<PathBuf>> {
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
         .collect();
+    let outputs: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .chain(std::iter::once("manifest.json".to_string()))
+        .collect();
+    let description = plan.description();
     let manifest = serde_json::json!({
         "kind": "sweep",
         "ruralgov_version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("RURALGOV_GIT_COMMIT"),
         "fingerprint": plan.fingerprint,
+        "experiment_file": description.get("experiment_file").cloned(),
+        "reproduce": description
+            .get("experiment_file")
+            .and_then(|f| f.as_str())
+            .map(|f| format!("ruralgov sweep {} --out <this folder>", crate::output::shell_quote(f))),
         "experiment_name": plan.experiment.name,
         "runs": plan.runs.len(),
         "arms": plan.arms,
         "factors": plan.factors,
         "points": plan.points.len(),
         "replications": plan.experiment.replications,
-        "seeds": "replicate r uses seed mix(experiment seed ^ mix(0x5EED0000 + r)) in every arm and point",
+        "seeds": "replicate r uses seed mix(experiment seed ^ mix(0x5EED0000 + r)) >> 11 in every arm and point",
         "metrics": labels,
+        "outputs": outputs,
         "dependencies": deps,
         "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         "experiment": plan.experiment,
-        "arm_scenarios": plan.description().get("arms").cloned(),
+        "arm_scenarios": description.get("arms").cloned(),
     });
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Usage(e.to_string()))? + "\n";
-    let p = out.join("manifest.json");
-    write_atomic(&p, text.as_bytes())?;
-    written.push(p);
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::render("manifest.json", e))? + "\n";
+    written.push(write_file(&out.join("manifest.json"), text.as_bytes())?);
     Ok(written)
 }
 
-/// Merge shard folders into `out`: copy every finished run, then assemble. The result is
-/// byte-identical to an unsharded sweep of the same plan.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
+/// Append `command` to the sweep's `.sweep/commands.log`.
+fn log_command(out: &Path, command: &str) -> Result<()> {
+    let path = folder::work(out).join("commands.log");
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::Write {
+            path: path.clone(),
+            reason: e,
+        })?;
+    use std::io::Write as _;
+    writeln!(f, "{command}").map_err(|e| Error::Write { path, reason: e })
+}
+
+/// What [`merge`] did.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// Final outputs written.
+    pub written: Vec<PathBuf>,
+    /// Run records in the shard folders that were damaged and not copied (file and why).
+    pub damaged: Vec<(PathBuf, String)>,
+}
+
+/// Merge shard folders into `out` (which the caller has locked): copy every finished run
+/// that checks out, then assemble. The result is byte-identical to an unsharded sweep of the
+/// same plan.
+pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> Result<Merged> {
     let first = dirs
         .first()
-        .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;
-    let plan = Plan::from_description(&recorded_plan(first)?)?;
+        .ok_or_else(|| Error::option("merge", "", "give at least one shard folder"))?;
+    let plan = Plan::from_description(&super::plan::recorded_plan(first)?)?;
     for d in dirs {
-        let v = recorded_plan(d)?;
+        let v = super::plan::recorded_plan(d)?;
         if v.get("fingerprint").and_then(|f| f.as_str()) != Some(plan.fingerprint.as_str()) {
-            return Err(Error::Usage(format!(
-                "{} holds a sweep of a different plan than {}; only shards of one experiment can be merged",
-                d.display(),
-                first.display()
-            )));
+            return Err(Error::folder(
+                d,
+                format!(
+                    "it holds a sweep of a different plan than {}; only shards of one experiment can be merged",
+                    first.display()
+                ),
+            ));
         }
     }
     let opts = Options {
@@ -417,32 +470,34 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
         jobs: 1,
         shard: None,
         restart: false,
+        no_memory_check: true,
+        command: command.to_string(),
     };
-    prepare(&plan, &opts)?;
-    for r in &plan.runs {
-        if run_file(out, r.run_id, "json").exists() {
+    let states = prepare(&plan, &opts)?;
+    let mut damaged = Vec::new();
+    for (r, state) in plan.runs.iter().zip(states) {
+        if matches!(state, Recorded::Finished(_)) {
             continue;
         }
-        if let Some(d) = dirs.iter().find(|d| run_file(d, r.run_id, "json").exists()) {
-            for ext in ["csv", "json"] {
-                let (src, dst) = (run_file(d, r.run_id, ext), run_file(out, r.run_id, ext));
-                let bytes = fs::read(&src).map_err(io(&src))?;
-                write_atomic(&dst, &bytes)?;
+        folder::remove_run(out, r.run_id);
+        for d in dirs {
+            match folder::read_run(d, &plan, r) {
+                Recorded::Missing => continue,
+                Recorded::Damaged(why) => damaged.push((folder::run_file(d, r.run_id, "json"), why)),
+                Recorded::Finished(_) => {
+                    for ext in ["csv", "vil", "json"] {
+                        let src = folder::run_file(d, r.run_id, ext);
+                        if !src.exists() {
+                            continue;
+                        }
+                        let bytes = fs::read(&src).map_err(|e| Error::Read { path: src, reason: e })?;
+                        write_file(&folder::run_file(out, r.run_id, ext), &bytes)?;
+                    }
+                    break;
+                }
             }
         }
     }
-    assemble(&plan, out)
-}
-
-/// The plan description recorded in a sweep folder.
-pub fn recorded_plan(dir: &Path) -> Result<serde_json::Value> {
-    let p = work(dir).join("plan.json");
-    let text = fs::read_to_string(&p).map_err(|e| {
-        Error::Usage(format!(
-            "{} is not a sweep folder (cannot read {}: {e})",
-            dir.display(),
-            p.display()
-        ))
-    })?;
-    serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{} is damaged: {e}", p.display())))
+    let written = assemble(&plan, out, command)?;
+    Ok(Merged { written, damaged })
 }

@@ -283,14 +283,22 @@ pub fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A 64-bit hash of `text` from the starting value `init`, as 16 hex digits (fingerprints).
+/// A 64-bit hash of `text` from the starting value `init`, as 16 hex digits (fingerprints
+/// and checksums of result files).
 pub fn hash_text(text: &str, init: u64) -> String {
+    hash_bytes(text.as_bytes(), init)
+}
+
+/// A 64-bit hash of `bytes` (their length included) from `init`, as 16 hex digits. Not
+/// cryptographic: it detects damage and edits, not an adversary.
+pub fn hash_bytes(bytes: &[u8], init: u64) -> String {
     let mut h = init;
-    for chunk in text.as_bytes().chunks(8) {
+    for chunk in bytes.chunks(8) {
         let mut b = [0u8; 8];
         b[..chunk.len()].copy_from_slice(chunk);
         h = mix(h ^ u64::from_le_bytes(b));
     }
+    h = mix(h ^ bytes.len() as u64);
     format!("{h:016x}")
 }
 
@@ -343,7 +351,7 @@ impl Network {
             off %= cap;
         }
         let i = i as u64;
-        let j = if k % 2 == 0 { i + off } else { i + cap - off };
+        let j = if k.is_multiple_of(2) { i + off } else { i + cap - off };
         (if j >= cap { j - cap } else { j }) as usize
     }
 

@@ -781,9 +781,9 @@ pub(crate) fn svg(c: &Chart, width: u32, height: u32) -> Result<String> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, (t.width, t.height)).into_drawing_area();
-        draw(&root, &t, c).map_err(|e| Error::Usage(format!("cannot draw the chart {}: {e}", c.name)))?;
+        draw(&root, &t, c).map_err(|e| Error::render(format!("the chart {}", c.name), e))?;
         root.present()
-            .map_err(|e| Error::Usage(format!("cannot draw the chart {}: {e}", c.name)))?;
+            .map_err(|e| Error::render(format!("the chart {}", c.name), e))?;
     }
     Ok(text)
 }
@@ -803,9 +803,9 @@ pub(crate) fn png(c: &Chart, width: u32, height: u32, path: &Path) -> Result<()>
     let mut big = vec![255u8; t.width as usize * t.height as usize * 3];
     {
         let root = Aligned(BitMapBackend::with_buffer(&mut big, (t.width, t.height))).into_drawing_area();
-        draw(&root, &t, c).map_err(|e| Error::Usage(format!("cannot draw the chart {}: {e}", c.name)))?;
+        draw(&root, &t, c).map_err(|e| Error::render(format!("the chart {}", c.name), e))?;
         root.present()
-            .map_err(|e| Error::Usage(format!("cannot draw the chart {}: {e}", c.name)))?;
+            .map_err(|e| Error::render(format!("the chart {}", c.name), e))?;
     }
     let small = if k == 1 {
         big
@@ -813,14 +813,14 @@ pub(crate) fn png(c: &Chart, width: u32, height: u32, path: &Path) -> Result<()>
         downsample(&big, t.width as usize, k as usize, width as usize, height as usize)
     };
     let img = image::RgbImage::from_raw(width, height, small)
-        .ok_or_else(|| Error::Usage(format!("cannot encode the chart {}", c.name)))?;
+        .ok_or_else(|| Error::render(format!("the chart {}", c.name), "the bitmap has the wrong size"))?;
     let mut bytes = std::io::Cursor::new(Vec::new());
     img.write_to(&mut bytes, image::ImageFormat::Png)
         .map_err(|e| Error::Write {
             path: path.to_path_buf(),
             reason: std::io::Error::other(e.to_string()),
         })?;
-    crate::experiment::sweep::write_atomic(path, bytes.get_ref())
+    crate::output::write_file(path, bytes.get_ref()).map(|_| ())
 }
 
 /// A bitmap backend whose text sits where SVG text sits. plotters' bitmap text (ab_glyph)

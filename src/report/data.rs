@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::experiment::compare;
+use crate::experiment::folder::RunsTable;
 
 /// A results folder read back.
 pub(crate) struct Folder {
@@ -237,16 +238,16 @@ fn text(rec: &csv::StringRecord, i: usize) -> String {
 /// Read a results folder. `wanted` are the `model.csv` columns to keep for a sweep.
 pub(crate) fn load(dir: &Path, wanted: &[&str]) -> Result<Folder> {
     if !dir.exists() {
-        return Err(Error::Usage(format!(
-            "{}: no such folder; give a folder written by `ruralgov run` or `ruralgov sweep`",
-            dir.display()
-        )));
+        return Err(Error::folder(
+            dir,
+            "no such folder; give a folder written by `ruralgov run` or `ruralgov sweep`",
+        ));
     }
     if !dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "{} is a file, not a results folder; give a folder written by `ruralgov run` or `ruralgov sweep`",
-            dir.display()
-        )));
+        return Err(Error::folder(
+            dir,
+            "this is a file, not a results folder; give a folder written by `ruralgov run` or `ruralgov sweep`",
+        ));
     }
     let (manifest, manifest_missing) = match std::fs::read_to_string(dir.join("manifest.json")) {
         Ok(t) => match serde_json::from_str::<serde_json::Value>(&t) {
@@ -262,15 +263,15 @@ pub(crate) fn load(dir: &Path, wanted: &[&str]) -> Result<Folder> {
     } else if dir.join("metrics.csv").exists() {
         Kind::Run(load_run(dir)?)
     } else if dir.join(".sweep").exists() {
-        return Err(Error::Usage(format!(
-            "{}: the sweep is not finished (there is no runs.csv yet); run the same `ruralgov sweep` command again to finish it, or `ruralgov merge` its shards",
-            dir.display()
-        )));
+        return Err(Error::folder(
+            dir,
+            "the sweep is not finished (there is no runs.csv yet); run the same `ruralgov sweep` command again to finish it, or `ruralgov merge` its shards",
+        ));
     } else {
-        return Err(Error::Usage(format!(
-            "{} is not a ruralgov results folder: it has neither metrics.csv (a run) nor runs.csv (a sweep)",
-            dir.display()
-        )));
+        return Err(Error::folder(
+            dir,
+            "not a ruralgov results folder: it has neither metrics.csv (a run) nor runs.csv (a sweep)",
+        ));
     };
     Ok(Folder {
         dir: dir.to_path_buf(),
@@ -282,7 +283,7 @@ pub(crate) fn load(dir: &Path, wanted: &[&str]) -> Result<Folder> {
 
 fn load_run(dir: &Path) -> Result<Run> {
     let path = dir.join("metrics.csv");
-    let bad = |e: String| Error::Usage(format!("{}: {e}", path.display()));
+    let bad = |e: String| Error::damaged(&path, None, e);
     let c = Csv::read(&path).map_err(bad)?;
     let (yi, mi) = (c.col("year").map_err(bad)?, c.col("month").map_err(bad)?);
     let mut columns = BTreeMap::new();
@@ -358,48 +359,33 @@ fn read_distributions(path: &Path) -> std::result::Result<Vec<HistRow>, String> 
 }
 
 fn load_sweep(dir: &Path, manifest: Option<&serde_json::Value>, wanted: &[&str]) -> Result<Sweep> {
-    let path = dir.join("runs.csv");
-    let bad = |e: String| Error::Usage(format!("{}: {e}; is this a finished sweep folder?", path.display()));
-    let c = Csv::read(&path).map_err(bad)?;
-    let (id, arm, point, seed, spend) = (
-        c.col("run_id").map_err(bad)?,
-        c.col("arm").map_err(bad)?,
-        c.col("point").map_err(bad)?,
-        c.col("seed").map_err(bad)?,
-        c.col("spend_per_village_year").map_err(bad)?,
-    );
-    let scale = c.col("budget_scale").map_err(bad)?;
-    let factors: Vec<String> = c.header[seed + 1..scale.max(seed + 1)].to_vec();
-    let metrics: Vec<String> = c.header[spend + 1..].to_vec();
+    let table = RunsTable::read(dir)?;
+    // Arms in the experiment's order (the manifest's), then any others as they appear.
     let mut arms: Vec<String> = manifest
         .and_then(|m| m.get("arms"))
         .and_then(|a| a.as_array())
         .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
         .unwrap_or_default();
-    let mut runs = Vec::new();
-    for r in &c.rows {
-        let name = text(r, arm);
-        let ai = match arms.iter().position(|a| *a == name) {
-            Some(i) => i,
-            None => {
-                arms.push(name);
-                arms.len() - 1
-            }
-        };
-        runs.push(RunRow {
-            run_id: num(r, id) as u32,
-            arm: ai,
-            point: num(r, point).max(0.0) as usize,
-            factors: (seed + 1..scale).map(|i| num(r, i)).collect(),
-            values: (spend + 1..c.header.len()).map(|i| num(r, i)).collect(),
-        });
+    for a in &table.arms {
+        if !arms.contains(a) {
+            arms.push(a.clone());
+        }
     }
-    if runs.is_empty() {
-        return Err(bad("no runs".into()));
-    }
+    let runs: Vec<RunRow> = table
+        .rows
+        .iter()
+        .map(|r| RunRow {
+            run_id: r.run_id,
+            arm: arms.iter().position(|a| *a == table.arms[r.arm]).unwrap_or(0),
+            point: r.point,
+            factors: r.factors.clone(),
+            values: r.values.clone(),
+        })
+        .collect();
+    let (factors, metrics) = (table.factors, table.metrics);
     let points = runs.iter().map(|r| r.point + 1).max().unwrap_or(1);
     let experiment = manifest.and_then(|m| m.get("experiment")).cloned().or_else(|| {
-        crate::experiment::sweep::recorded_plan(dir)
+        crate::experiment::plan::recorded_plan(dir)
             .ok()
             .and_then(|p| p.get("experiment").cloned())
     });
@@ -497,6 +483,7 @@ fn read_compare(path: &Path) -> std::result::Result<Vec<compare::Row>, String> {
         .map(|n| c.col(n))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let opt = |r: &csv::StringRecord, i: usize| Some(num(r, i)).filter(|x| x.is_finite());
+    let boot = c.col("bootstrap").ok();
     Ok(c.rows
         .iter()
         .map(|r| compare::Row {
@@ -511,6 +498,7 @@ fn read_compare(path: &Path) -> std::result::Result<Vec<compare::Row>, String> {
             ci_high: num(r, cols[8]),
             boot_low: opt(r, cols[9]),
             boot_high: opt(r, cols[10]),
+            bootstrap: boot.map(|i| num(r, i).max(0.0) as usize).unwrap_or(0),
             extra_spend: num(r, cols[11]),
             per_100k_yuan: opt(r, cols[12]),
         })

@@ -29,16 +29,6 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-/// Quote a command-line argument for a POSIX shell when needed.
-pub(crate) fn shell(s: &str) -> String {
-    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// An SVG document made fit for inlining into HTML5: no XML namespace (not needed in HTML, and
 /// the page must not name any URL), sized by CSS through its viewBox, labelled for screen
 /// readers.
@@ -331,6 +321,21 @@ fn experiment_file(exp: &Value) -> Option<String> {
     None
 }
 
+/// The experiment file a sweep's manifest records, shown relative to the working folder when
+/// it lies below it, if it still exists.
+fn recorded_experiment_file(m: Option<&Value>) -> Option<String> {
+    let p = PathBuf::from(get_str(m, "/experiment_file")?);
+    if !p.is_file() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok();
+    let shown = match &cwd {
+        Some(d) => p.strip_prefix(d).map(Path::to_path_buf).unwrap_or(p.clone()),
+        None => p,
+    };
+    Some(shown.display().to_string())
+}
+
 /// The whole page.
 pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[Skipped], report_cmd: &str) -> String {
     let m = f.manifest.as_ref();
@@ -414,7 +419,7 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
     let _ = writeln!(h, "<p class=\"note\">{} chart{}. The same charts as PNG or SVG files: <code>ruralgov plot {} --format both</code>.</p>",
         charts.len(),
         if charts.len() == 1 { "" } else { "s" },
-        esc(&shell(&dir))
+        esc(&crate::output::shell_quote(&dir))
     );
     for (k, (c, svg)) in charts.iter().zip(svgs).enumerate() {
         let _ = writeln!(h, "<figure id=\"chart-{}\">\n{}\n<figcaption><strong>Figure {}. {}.</strong> {} <span class=\"sub\">File: {}.png / {}.svg</span></figcaption>\n</figure>",
@@ -446,11 +451,18 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
             None => notes.push("The manifest does not record the command of the run.".into()),
         },
         Kind::Sweep(s) => {
-            let file = s.experiment.as_ref().and_then(experiment_file);
+            let file = recorded_experiment_file(m).or_else(|| s.experiment.as_ref().and_then(experiment_file));
             match file {
-                Some(p) => cmds.push(format!("ruralgov sweep {} --out {}", shell(&p), shell(&dir))),
+                Some(p) => cmds.push(format!(
+                    "ruralgov sweep {} --out {}",
+                    crate::output::shell_quote(&p),
+                    crate::output::shell_quote(&dir)
+                )),
                 None => {
-                    cmds.push(format!("ruralgov sweep EXPERIMENT.toml --out {}", shell(&dir)));
+                    cmds.push(format!(
+                        "ruralgov sweep EXPERIMENT.toml --out {}",
+                        crate::output::shell_quote(&dir)
+                    ));
                     notes.push(format!(
                         "EXPERIMENT.toml is the experiment file named \"{}\"; it was not found at its bundled place, but its resolved content is recorded in the manifest below.",
                         name
@@ -462,14 +474,20 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
                     Ok(rows) => rows.first().map(|r| r.baseline.clone()),
                     Err(_) => None,
                 };
-                let mut c = format!("ruralgov compare {}", shell(&dir));
+                let mut c = format!("ruralgov compare {}", crate::output::shell_quote(&dir));
                 if let Some(b) = baseline.filter(|b| Some(b) != s.arms.first()) {
-                    let _ = write!(c, " --baseline {}", shell(&b));
+                    let _ = write!(c, " --baseline {}", crate::output::shell_quote(&b));
                 }
-                let boot = matches!(&s.compare, Ok(rows) if rows.iter().any(|r| r.boot_low.is_some()));
-                if boot {
+                let boot = match &s.compare {
+                    Ok(rows) => rows.iter().map(|r| r.bootstrap).max().unwrap_or(0),
+                    Err(_) => 0,
+                };
+                let has_intervals = matches!(&s.compare, Ok(rows) if rows.iter().any(|r| r.boot_low.is_some()));
+                if boot > 0 {
+                    let _ = write!(c, " --bootstrap {boot}");
+                } else if has_intervals {
                     c.push_str(" --bootstrap N");
-                    notes.push("compare.csv holds bootstrap intervals; their number of resamples N is not recorded (the bundled examples use 2000).".into());
+                    notes.push("compare.csv holds bootstrap intervals from an older ruralgov that did not record their number of resamples N.".into());
                 }
                 cmds.push(c);
             }
@@ -875,7 +893,7 @@ fn sweep_comparisons(s: &Sweep, dir: &str) -> String {
                 let _ = writeln!(
                     out,
                     "<p class=\"note\">Computed now from runs.csv (no compare.csv yet; <code>ruralgov compare {}</code> writes it, with bootstrap intervals on request).</p>",
-                    esc(&shell(dir))
+                    esc(&crate::output::shell_quote(dir))
                 );
             }
             out.push_str("<div class=\"table-wrap\"><table><thead><tr><th>arm</th><th>metric</th><th class=\"num\">baseline</th><th class=\"num\">arm</th><th class=\"num\">difference</th>");
@@ -1048,9 +1066,9 @@ mod tests {
     #[test]
     fn escapes_and_quotes() {
         assert_eq!(esc("a<b & \"c\"'"), "a&lt;b &amp; &quot;c&quot;&#39;");
-        assert_eq!(shell("results/paths"), "results/paths");
-        assert_eq!(shell("my dir"), "'my dir'");
-        assert_eq!(shell("it's"), r"'it'\''s'");
+        assert_eq!(crate::output::shell_quote("results/paths"), "results/paths");
+        assert_eq!(crate::output::shell_quote("my dir"), "'my dir'");
+        assert_eq!(crate::output::shell_quote("it's"), r"'it'\''s'");
     }
 
     #[test]

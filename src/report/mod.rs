@@ -44,7 +44,7 @@ impl std::str::FromStr for Format {
             "png" => Ok(Format::Png),
             "svg" => Ok(Format::Svg),
             "both" => Ok(Format::Both),
-            _ => Err(Error::Usage(format!("--format {s}: expected png, svg or both"))),
+            _ => Err(Error::option("--format", s, "expected png, svg or both")),
         }
     }
 }
@@ -119,7 +119,7 @@ pub struct Reported {
 
 /// Parse a chart size such as `1600x900`.
 pub fn parse_size(s: &str) -> Result<(u32, u32)> {
-    let bad = || Error::Usage(format!("--size {s}: expected WIDTHxHEIGHT in pixels, e.g. 1600x900"));
+    let bad = || Error::option("--size", s, "expected WIDTHxHEIGHT in pixels, e.g. 1600x900");
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
     let (w, h): (u32, u32) = (
         w.trim().parse().map_err(|_| bad())?,
@@ -131,9 +131,11 @@ pub fn parse_size(s: &str) -> Result<(u32, u32)> {
 
 fn check_size(w: u32, h: u32) -> Result<()> {
     if !(400..=8000).contains(&w) || !(300..=8000).contains(&h) {
-        return Err(Error::Usage(format!(
-            "chart size {w}x{h}: width must be 400 to 8000 pixels and height 300 to 8000"
-        )));
+        return Err(Error::option(
+            "--size",
+            format!("{w}x{h}"),
+            "width must be 400 to 8000 pixels and height 300 to 8000",
+        ));
     }
     Ok(())
 }
@@ -175,18 +177,40 @@ pub fn plot(dir: &Path, opts: &PlotOptions) -> Result<Plotted> {
             if matches!(opts.format, Format::Svg | Format::Both) {
                 let p = out.join(format!("{}.svg", c.name));
                 let text = charts::svg(c, w, h)?;
-                crate::experiment::sweep::write_atomic(&p, text.as_bytes())?;
+                crate::output::write_file(&p, text.as_bytes())?;
                 written.push(p);
             }
             Ok(written)
         })
         .collect::<Result<_>>()?;
+    let written: Vec<PathBuf> = files.into_iter().flatten().collect();
+    record_charts(&out, &written)?;
     Ok(Plotted {
         out,
-        written: files.into_iter().flatten().collect(),
+        written,
         skipped,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Add the chart files just written to the record of what ruralgov wrote in `out`
+/// ([`crate::output::CHARTS_RECORD`]), so that new results remove exactly those files and
+/// never a user's own.
+fn record_charts(out: &Path, written: &[PathBuf]) -> Result<()> {
+    let record = out.join(crate::output::CHARTS_RECORD);
+    let mut names: std::collections::BTreeSet<String> = std::fs::read_to_string(&record)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("files").cloned())
+        .and_then(|f| serde_json::from_value(f).ok())
+        .unwrap_or_default();
+    names.extend(
+        written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+    );
+    let text = serde_json::json!({ "written_by": "ruralgov plot", "files": names }).to_string();
+    crate::output::write_file(&record, text.as_bytes()).map(|_| ())
 }
 
 /// Write `report.html` for the run or sweep folder `dir` into `opts.out` (default `dir`): one
@@ -206,16 +230,16 @@ pub fn report(dir: &Path, opts: &ReportOptions) -> Result<Reported> {
     let mut command = vec![
         "ruralgov".to_string(),
         "report".into(),
-        html::shell(&dir.display().to_string()),
+        crate::output::shell_quote(&dir.display().to_string()),
     ];
     if let Some(o) = &opts.out {
         command.push("--out".into());
-        command.push(html::shell(&o.display().to_string()));
+        command.push(crate::output::shell_quote(&o.display().to_string()));
     }
     let page = html::render(&folder, &list, &svgs, &skipped, &command.join(" "));
     create_dir(&out)?;
     let path = out.join("report.html");
-    crate::experiment::sweep::write_atomic(&path, page.as_bytes())?;
+    crate::output::write_file(&path, page.as_bytes())?;
     Ok(Reported {
         path,
         charts: list.len(),

@@ -26,8 +26,9 @@ pub fn register_fonts() -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Usage(
-            "the font embedded in this ruralgov binary cannot be read; rebuild ruralgov".into(),
+        Err(Error::render(
+            "charts",
+            "the font embedded in this ruralgov binary cannot be read; rebuild ruralgov",
         ))
     }
 }
@@ -203,7 +204,7 @@ pub fn number(x: f64, decimals: usize) -> String {
     let mut grouped = String::new();
     let digits: Vec<char> = int.chars().collect();
     for (i, c) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 && digits.len() > 4 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) && digits.len() > 4 {
             grouped.push(',');
         }
         grouped.push(*c);

@@ -34,6 +34,9 @@ const SET_FILE: &str = "--set";
 /// Longest rendering of a value quoted inside an error message.
 const MAX_VALUE_CHARS: usize = 80;
 
+/// Longest key compared with the known keys for a suggestion, and shown whole in messages.
+const MAX_KEY_CHARS: usize = 80;
+
 /// At most this many valid keys are listed when no close suggestion exists.
 const MAX_LISTED_KEYS: usize = 12;
 
@@ -68,7 +71,8 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    fn new(file: Option<String>, line: Option<usize>, key: Option<String>, message: impl Into<String>) -> Self {
+    /// An error at an optional file, line and key.
+    pub fn new(file: Option<String>, line: Option<usize>, key: Option<String>, message: impl Into<String>) -> Self {
         // A line of 0 means "no line" (command-line overrides, unknown spans).
         let line = line.filter(|&l| l > 0);
         ScenarioError {
@@ -107,12 +111,69 @@ impl fmt::Display for ScenarioError {
             prefix.push_str(&format!("key \"{key}\""));
         }
         let message = one_paragraph(&self.message);
+        // Keys and values come from the user's file: control characters (terminal escapes
+        // among them) are shown escaped, never sent raw to the terminal.
         if prefix.is_empty() {
-            f.write_str(&message)
+            f.write_str(&escape_controls(&message))
         } else {
-            write!(f, "{prefix}: {message}")
+            write!(f, "{}: {}", escape_controls(&prefix), escape_controls(&message))
         }
     }
+}
+
+/// `s` with every control character (other than a space) written as a `\u{..}` escape.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Read a scenario, experiment or data file as text: only a regular file (not a folder,
+/// FIFO or device, which could block or never end), of at most
+/// [`crate::limits::MAX_INPUT_BYTES`]. The error says why, in words for a message.
+pub fn read_input(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        return Err("it is a folder, not a file".into());
+    }
+    if !meta.is_file() {
+        return Err("it is not a regular file (a device, FIFO or socket cannot be read as a scenario)".into());
+    }
+    let limit = crate::limits::MAX_INPUT_BYTES;
+    if meta.len() > limit {
+        return Err(format!(
+            "it has {} bytes, more than the {} MiB a scenario or experiment file may have",
+            meta.len(),
+            limit >> 20
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "it has more than the {} MiB a scenario or experiment file may have",
+            limit >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Collects range/consistency problems found by a typed `validate` pass,
@@ -203,12 +264,12 @@ where
 {
     let schema = Schema::of::<T>()?;
 
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_input(path).map_err(|e| {
         ScenarioError::new(
             Some(path.display().to_string()),
             None,
             None,
-            format!("cannot read this scenario file: {e}"),
+            format!("cannot read this file: {e}"),
         )
     })?;
     let mut files = Vec::new();
@@ -219,22 +280,74 @@ where
         let (over, over_origins) = parse_set(set, &schema)?;
         origins = merge(&mut table, origins, over, over_origins);
     }
-
-    let value: T = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
-        .map_err(|e| deserialize_error(&e, &table, &origins))?;
-
-    let mut validator = Validator::new();
-    value.validate(&mut validator);
-    if let Some((key, message)) = validator.into_errors().into_iter().next() {
-        return Err(validation_error(key, message, &origins));
-    }
-
+    let value = typed(&table, &origins)?;
     Ok(Loaded {
         value,
         table,
         origins,
         files,
     })
+}
+
+/// Deserialize a merged table into `T` and validate it; errors point at the origins.
+fn typed<T>(table: &toml::Table, origins: &BTreeMap<String, Origin>) -> Result<T, ScenarioError>
+where
+    T: serde::de::DeserializeOwned + Validate,
+{
+    let value: T = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
+        .map_err(|e| deserialize_error(&e, table, origins))?;
+    let mut validator = Validator::new();
+    value.validate(&mut validator);
+    if let Some((key, message)) = validator.into_errors().into_iter().next() {
+        return Err(validation_error(key, message, origins));
+    }
+    Ok(value)
+}
+
+impl<T> Loaded<T> {
+    /// An error about `key`, placed at the file and line that last set it (or marked as a
+    /// built-in default).
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        located(&self.origins, Some(key.to_string()), message.into())
+    }
+}
+
+impl<T> Loaded<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Default + Validate,
+{
+    /// The value with further `--set`-style overrides applied over what was loaded, without
+    /// reading any file again (an experiment applies its factors this way, once per design
+    /// point). Errors name the override as `--set` would.
+    pub fn with_sets(&self, sets: &[String]) -> Result<T, ScenarioError> {
+        let schema = Schema::of::<T>()?;
+        let mut table = self.table.clone();
+        let mut origins = self.origins.clone();
+        for set in sets {
+            let (over, over_origins) = parse_set(set, &schema)?;
+            origins = merge(&mut table, origins, over, over_origins);
+        }
+        typed(&table, &origins)
+    }
+}
+
+/// Whether the setting at dotted `key` of `T` is a whole number (its default serializes as
+/// a TOML integer); `None` if there is no such setting.
+pub fn is_integer_setting<T: serde::Serialize + Default>(key: &str) -> Option<bool> {
+    let root = match toml::Value::try_from(T::default()).ok()? {
+        toml::Value::Table(t) => t,
+        _ => return None,
+    };
+    let mut here = &root;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let v = here.get(*part)?;
+        if i + 1 == parts.len() {
+            return Some(matches!(v, toml::Value::Integer(_)));
+        }
+        here = v.as_table()?;
+    }
+    None
 }
 
 /// Flatten a table into dotted key paths -> value, sorted. Arrays and scalars
@@ -312,6 +425,11 @@ impl Schema {
     /// section `section` (dotted, "" for the top level) whose known keys are
     /// `here`.
     fn suggest(&self, here: &toml::Table, section: &str, name: &str) -> String {
+        // Edit distance is quadratic in the length: no key is longer than this, so a longer
+        // name has no close key and is not compared.
+        if name.len() > MAX_KEY_CHARS {
+            return String::new();
+        }
         let full = join(section, name);
         // 1. A close sibling.
         let best_sibling = here
@@ -350,6 +468,16 @@ impl Schema {
             format!("; the settings allowed in [{section}] are: {}", keys.join(", "))
         }
     }
+}
+
+/// `s` cut to [`MAX_KEY_CHARS`] characters (with an ellipsis and its full length) for messages.
+fn shorten(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= MAX_KEY_CHARS {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(MAX_KEY_CHARS).collect();
+    format!("{head}... ({n} characters)")
 }
 
 fn distance(a: &str, b: &str) -> usize {
@@ -427,7 +555,7 @@ impl<'a> Walker<'a> {
 
     fn error(&mut self, line: usize, key: &str, message: String) {
         self.errors
-            .push(ScenarioError::at(self.src.file, line, Some(key.to_string()), message));
+            .push(ScenarioError::at(self.src.file, line, Some(shorten(key)), message));
     }
 
     /// Walk a table. `schema` is `None` for a free-form section, where every
@@ -466,10 +594,11 @@ impl<'a> Walker<'a> {
 
             match schema.get(name) {
                 None => {
+                    let shown = shorten(name);
                     let what = if path.is_empty() {
-                        format!("unknown section or setting \"{name}\" at the top level")
+                        format!("unknown section or setting \"{shown}\" at the top level")
                     } else {
-                        format!("unknown setting \"{name}\" in section [{path}]")
+                        format!("unknown setting \"{shown}\" in section [{}]", shorten(path))
                     };
                     let hint = self.schema.suggest(schema, path, name);
                     self.error(line, &full, format!("{what}{hint}"));
@@ -634,7 +763,18 @@ fn load_layer(
         Some((target, line)) => {
             let base_path = resolve(&path, &target);
             let base_display = base_path.display().to_string();
-            let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+            if chain.len() + 1 >= crate::limits::MAX_EXTENDS_DEPTH {
+                return Err(ScenarioError::at(
+                    &display,
+                    line,
+                    Some("extends".to_string()),
+                    format!(
+                        "the chain of extends is deeper than {} files; a scenario should extend a few others at most",
+                        crate::limits::MAX_EXTENDS_DEPTH
+                    ),
+                ));
+            }
+            let base_text = read_input(&base_path).map_err(|e| {
                 ScenarioError::at(
                     &display,
                     line,
@@ -897,7 +1037,11 @@ fn validation_error(key: String, message: String, origins: &BTreeMap<String, Ori
 /// Reword serde's type names for a non-programmer.
 fn humanize(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("data did not match any variant of untagged enum ") {
-        return format!("the value is not in any of the accepted forms for this setting ({rest})");
+        let forms = match rest.trim() {
+            "Schedule" => "a number for a constant (0.4), or a list of [year, value] keyframes in increasing years ([[2000, 0.2], [2030, 0.8]])".to_string(),
+            other => format!("a value of type {other}"),
+        };
+        return format!("the value is in none of the forms this setting accepts; expected {forms}");
     }
     let Some(pos) = message.find("expected ") else {
         return message.to_string();
@@ -1479,7 +1623,7 @@ mod tests {
         assert_eq!(e.file.as_deref(), Some(p.display().to_string().as_str()));
         assert_eq!(e.line, None);
         let s = e.to_string();
-        assert!(s.contains("absent.toml: cannot read this scenario file"), "{s}");
+        assert!(s.contains("absent.toml: cannot read this file"), "{s}");
         assert!(s.contains("os error"), "{s}");
     }
 

@@ -699,8 +699,20 @@ impl Default for Output {
 
 impl Scenario {
     /// Load a scenario file, following `extends` and applying `--set` overrides.
+    ///
+    /// A scenario must have a `name` (set in the file or one it extends): an empty file, or
+    /// `/dev/null`, is refused rather than silently run as the built-in defaults.
     pub fn load(path: &Path, sets: &[String]) -> Result<Loaded<Scenario>, ScenarioError> {
-        load::load(path, sets)
+        let loaded = load::load::<Scenario>(path, sets)?;
+        if !loaded.table.contains_key("name") {
+            return Err(ScenarioError::new(
+                Some(path.display().to_string()),
+                None,
+                Some("name".into()),
+                "this scenario sets no name, neither in the file nor in one it extends; a scenario needs at least name = \"...\" (it names the output folder), and everything it does not set takes the defaults listed by `ruralgov show`",
+            ));
+        }
+        Ok(loaded)
     }
 
     /// Number of monthly steps.
@@ -716,6 +728,25 @@ impl Scenario {
 
 /// Whether `name` may name a scenario or experiment (and so an output folder): non-empty,
 /// letters, digits, '_' and '-' only.
+/// Largest seed a run accepts: 2^53 - 1, so that every seed is exact as a TOML integer, as a
+/// JSON number and as a double in R, pandas and spreadsheets (a seed read back from any output
+/// re-runs the same run).
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
+/// Refuse a seed above [`MAX_SEED`] (for `--seed`, which is applied after loading).
+pub fn check_seed(seed: u64) -> Result<(), ScenarioError> {
+    if seed > MAX_SEED {
+        return Err(ScenarioError::new(
+            None,
+            None,
+            Some("run.seed".into()),
+            format!("seed {seed} is too large: use 0 to {MAX_SEED} (2^53 - 1), so it survives CSV, JSON and R exactly"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `name` is a valid scenario, experiment or arm name.
 pub fn is_valid_name(name: &str) -> bool {
     !name.trim().is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
@@ -726,6 +757,15 @@ impl Validate for Scenario {
             v.error("name", format!("name \"{}\" must be non-empty and use only letters, digits, '_' and '-' (it names the output folder)", self.name));
         }
         let r = &self.run;
+        if r.seed > MAX_SEED {
+            v.error(
+                "run.seed",
+                format!(
+                    "seed {} is too large: use 0 to {MAX_SEED} (2^53 - 1), so it survives CSV, JSON and R exactly",
+                    r.seed
+                ),
+            );
+        }
         v.range_int("run.start_year", r.start_year as i64, 1900, 2200);
         v.range_int("run.end_year", r.end_year as i64, r.start_year as i64 + 1, 2300);
         v.range_int("region.villages", self.region.villages as i64, 1, 10_000_000);
@@ -791,7 +831,7 @@ impl Validate for Scenario {
         v.range("values.young_drift_factor", x.young_drift_factor, 0.0, 10.0);
         v.range("values.young_age", x.young_age, 16.0, 100.0);
         v.range_int("values.ties", x.ties as i64, 0, 64);
-        if x.ties % 2 != 0 {
+        if !x.ties.is_multiple_of(2) {
             v.error(
                 "values.ties",
                 format!("ties {} must be even (a ring lattice has ties on both sides)", x.ties),

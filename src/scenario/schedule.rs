@@ -107,6 +107,17 @@ impl Schedule {
                     v.error(key, "a schedule needs at least one [year, value] keyframe");
                     return;
                 }
+                if k.len() > crate::limits::MAX_KEYFRAMES {
+                    v.error(
+                        key,
+                        format!(
+                            "a schedule may have at most {} keyframes (one a month for over 400 years), this one has {}",
+                            crate::limits::MAX_KEYFRAMES,
+                            k.len()
+                        ),
+                    );
+                    return;
+                }
                 for (i, p) in k.iter().enumerate() {
                     if !p[0].is_finite() || !(1900.0..=2200.0).contains(&p[0]) {
                         v.error(

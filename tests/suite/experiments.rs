@@ -208,8 +208,8 @@ fn sweep_writes_runs_model_summary_and_manifest() {
     // model.csv: every recorded month of every run.
     let model = Csv::read(&out.join("model.csv"));
     assert_eq!(
-        model.header[..4],
-        ["run_id", "step", "year", "month"],
+        model.header[..7],
+        ["run_id", "arm", "point", "replicate", "step", "year", "month"],
         "{:?}",
         model.header
     );
@@ -925,7 +925,8 @@ fn morris_sweep_writes_sensitivity_and_the_command_reproduces_it() {
     let o = ruralgov(&["sensitivity".to_string(), arg(&out)]);
     o.assert_success();
     assert_eq!(
-        o.stdout, text,
+        o.stdout,
+        ruralgov::experiment::sensitivity::pretty(&text),
         "`ruralgov sensitivity` prints a different table than the sweep wrote"
     );
     assert_eq!(
@@ -967,7 +968,8 @@ fn sobol_sweep_writes_first_and_total_indices() {
     let o = ruralgov(&["sensitivity".to_string(), arg(&out)]);
     o.assert_success();
     assert_eq!(
-        o.stdout, text,
+        o.stdout,
+        ruralgov::experiment::sensitivity::pretty(&text),
         "`ruralgov sensitivity` prints a different table than the sweep wrote"
     );
 }
@@ -988,7 +990,12 @@ fn bundled_experiments_load_and_state_their_run_time() {
         let plan = Plan::build(&loaded).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let e = &loaded.experiment;
         assert!(!plan.runs.is_empty(), "{}: no runs", f.display());
-        assert_eq!(plan.runs.len(), plan.scenarios.len(), "{}", f.display());
+        for k in [0, plan.runs.len() - 1] {
+            let sc = plan
+                .scenario(k)
+                .unwrap_or_else(|e| panic!("{}: run {k}: {e}", f.display()));
+            assert_eq!(sc.run.seed, plan.runs[k].seed, "{}", f.display());
+        }
         assert_eq!(
             plan.runs.len(),
             plan.arms.len() * plan.points.len() * e.replications as usize,

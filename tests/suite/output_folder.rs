@@ -120,9 +120,9 @@ fn new_results_remove_charts_and_report_of_the_old_ones() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     run_tiny(&out, &[]);
-    fs::create_dir(out.join("charts")).unwrap();
-    fs::write(out.join("charts").join("old.png"), b"old").unwrap();
-    fs::write(out.join("report.html"), b"<html>old</html>").unwrap();
+    ruralgov(&["plot".to_string(), arg(&out), "--quiet".into()]).assert_success();
+    ruralgov(&["report".to_string(), arg(&out), "--quiet".into()]).assert_success();
+    assert!(out.join("charts").join("pyramid.png").exists());
     run_tiny(&out, &["--seed", "99", "--force"]);
     assert!(!out.join("charts").exists(), "stale charts/ left beside new results");
     assert!(
