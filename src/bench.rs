@@ -49,10 +49,9 @@ pub fn scenario(villagers: u64) -> Scenario {
     sc.population.adults_per_village = (villagers / sc.region.villages as u64).clamp(10, 100_000) as u32;
     sc.run.start_year = 2010;
     sc.run.end_year = 2030;
-    sc.paths.legal.intensity = 1.0.into();
-    sc.paths.services.intensity = 1.0.into();
-    sc.paths.culture.intensity = 1.0.into();
-    sc.paths.self_government.intensity = 1.0.into();
+    for p in crate::scenario::PolicyPath::ALL {
+        *sc.paths.intensity_mut(p) = 1.0.into();
+    }
     sc
 }
 

@@ -452,7 +452,7 @@ pub fn num(x: f64) -> String {
 pub fn write_metrics(w: &mut dyn Write, metrics: &[Metrics]) -> std::io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     let mut header = vec!["step", "year", "month"];
-    header.extend(Metrics::COLUMNS.iter().map(|(n, _)| *n));
+    header.extend(Metrics::COLUMNS.iter().map(|c| c.name));
     out.write_record(&header)?;
     for m in metrics {
         let mut row = vec![m.step.to_string(), m.year.to_string(), m.month.to_string()];

@@ -26,6 +26,8 @@ mod output_folder;
 mod reliability;
 #[path = "suite/report.rs"]
 mod report;
+#[path = "suite/structure.rs"]
+mod structure;
 #[path = "suite/util.rs"]
 mod util;
 #[path = "suite/validation.rs"]

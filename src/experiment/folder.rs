@@ -37,6 +37,14 @@ pub fn plan_path(out: &Path) -> PathBuf {
     work(out).join("plan.json")
 }
 
+/// The plan description recorded in a sweep folder.
+pub fn recorded_plan(dir: &Path) -> Result<serde_json::Value> {
+    let p = plan_path(dir);
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| Error::folder(dir, format!("not a sweep folder (cannot read {}: {e})", p.display())))?;
+    serde_json::from_str(&text).map_err(|e| Error::damaged(&p, None, e.to_string()))
+}
+
 /// The folder of per-run files.
 pub fn runs_dir(out: &Path) -> PathBuf {
     work(out).join("runs")
@@ -72,7 +80,7 @@ pub fn run_key(plan: &Plan, spec: &RunSpec) -> String {
 /// Header of `model.csv`: the run's identifiers, then the `metrics.csv` columns.
 pub fn model_header() -> String {
     let mut h = vec!["run_id", "arm", "point", "replicate", "step", "year", "month"];
-    h.extend(Metrics::COLUMNS.iter().map(|(n, _)| *n));
+    h.extend(Metrics::COLUMNS.iter().map(|c| c.name));
     h.join(",") + "\n"
 }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::sampling;
 use super::spec::{replicate_seed, Experiment, Factor, Loaded, Method};
 use crate::error::{Error, Result};
-use crate::scenario::{Scenario, ScenarioError, Schedule};
+use crate::scenario::{PolicyPath, Scenario, ScenarioError};
 
 /// One run of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -72,37 +72,27 @@ pub fn spend_per_village_year(sc: &Scenario) -> f64 {
     let mut total = 0.0;
     for s in 0..steps {
         let t = sc.run.start_year as f64 + s as f64 / 12.0;
-        total += p.legal.intensity.at(t) * p.legal.cost
-            + p.services.intensity.at(t) * p.services.cost
-            + p.culture.intensity.at(t) * p.culture.cost
-            + p.self_government.intensity.at(t) * p.self_government.cost;
+        total += PolicyPath::ALL
+            .iter()
+            .map(|&k| p.intensity(k).at(t) * p.cost(k))
+            .sum::<f64>();
     }
     total / steps as f64
 }
 
 fn scale_paths(sc: &mut Scenario, f: f64) {
-    let p = &mut sc.paths;
-    for s in [
-        &mut p.legal.intensity,
-        &mut p.services.intensity,
-        &mut p.culture.intensity,
-        &mut p.self_government.intensity,
-    ] {
+    for k in PolicyPath::ALL {
+        let s = sc.paths.intensity_mut(k);
         *s = s.scaled(f);
     }
 }
 
-fn check_intensity(sc: &Scenario) -> Option<(&'static str, f64)> {
-    let p = &sc.paths;
-    [
-        ("paths.legal.intensity", &p.legal.intensity),
-        ("paths.services.intensity", &p.services.intensity),
-        ("paths.culture.intensity", &p.culture.intensity),
-        ("paths.self_government.intensity", &p.self_government.intensity),
-    ]
-    .into_iter()
-    .map(|(k, s): (&'static str, &Schedule)| (k, s.max()))
-    .find(|(_, m)| *m > 2.0)
+/// The first path whose scaled intensity exceeds 2, with its key and maximum.
+fn check_intensity(sc: &Scenario) -> Option<(String, f64)> {
+    PolicyPath::ALL
+        .iter()
+        .map(|&k| (format!("paths.{}.intensity", k.key()), sc.paths.intensity(k).max()))
+        .find(|(_, m)| *m > 2.0)
 }
 
 /// `key=value` override strings from a `set` table; a quoted key with dots
@@ -416,14 +406,6 @@ fn check_windows(loaded: &Loaded, arms: &[String], scenarios: &[Scenario]) -> Re
         }
     }
     Ok(())
-}
-
-/// The plan description recorded in a sweep folder.
-pub fn recorded_plan(dir: &Path) -> Result<serde_json::Value> {
-    let p = super::folder::plan_path(dir);
-    let text = std::fs::read_to_string(&p)
-        .map_err(|e| Error::folder(dir, format!("not a sweep folder (cannot read {}: {e})", p.display())))?;
-    serde_json::from_str(&text).map_err(|e| Error::damaged(&p, None, e.to_string()))
 }
 
 /// Keys whose values differ between two plan descriptions, as "key: old -> new" lines.

@@ -123,7 +123,7 @@ pub fn table(plan: &Plan, values: &[Vec<f64>]) -> Result<String> {
 /// Recompute `sensitivity.csv` from a finished sweep folder (its recorded experiment and
 /// `runs.csv`), write it (the caller holds the folder's lock) and return its text.
 pub fn from_dir(dir: &Path) -> Result<String> {
-    let recorded = super::plan::recorded_plan(dir)?;
+    let recorded = super::folder::recorded_plan(dir)?;
     let e: Experiment = recorded
         .get("experiment")
         .cloned()

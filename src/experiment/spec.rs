@@ -356,10 +356,10 @@ impl Validate for Experiment {
             );
         }
         for (i, m) in self.metric.iter().enumerate() {
-            if !Metrics::COLUMNS.iter().any(|(c, _)| *c == m.name) {
+            if Metrics::column(&m.name).is_none() {
                 let close = Metrics::COLUMNS
                     .iter()
-                    .map(|(c, _)| (strsim::damerau_levenshtein(c, &m.name), *c))
+                    .map(|c| (strsim::damerau_levenshtein(c.name, &m.name), c.name))
                     .min()
                     .map(|(_, c)| format!("; did you mean \"{c}\"?"))
                     .unwrap_or_default();

@@ -452,9 +452,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> Result<Merged> {
     let first = dirs
         .first()
         .ok_or_else(|| Error::option("merge", "", "give at least one shard folder"))?;
-    let plan = Plan::from_description(&super::plan::recorded_plan(first)?)?;
+    let plan = Plan::from_description(&super::folder::recorded_plan(first)?)?;
     for d in dirs {
-        let v = super::plan::recorded_plan(d)?;
+        let v = super::folder::recorded_plan(d)?;
         if v.get("fingerprint").and_then(|f| f.as_str()) != Some(plan.fingerprint.as_str()) {
             return Err(Error::folder(
                 d,

@@ -13,14 +13,13 @@
 pub mod agents;
 pub mod census;
 pub mod observe;
-pub mod pgg;
 pub mod process;
 pub mod rng;
 
 use rayon::prelude::*;
 
 use crate::scenario::{Arrangement, Only, Scenario};
-use agents::{residence, Agents, AgentsMut};
+use agents::{Agents, AgentsMut};
 use observe::{Metrics, VillageStats};
 
 /// Months of age at which a child becomes an adult agent (16 years).
@@ -524,12 +523,6 @@ fn step_village_timed(
     }
     #[cfg(debug_assertions)]
     observe::check_invariants(v, a);
-}
-
-/// Whether slot `i` holds a resident.
-#[inline]
-pub fn is_resident(a: &AgentsMut, i: usize) -> bool {
-    a.residence[i] == residence::RESIDENT
 }
 
 /// The two-committee arrangement of village `village` in (fractional) year `t`.

@@ -254,8 +254,23 @@ pub fn check_invariants(v: &Village, a: &AgentsMut) {
     debug_assert!(v.children.len() == ADULT_MONTHS);
 }
 
+/// What a `metrics.csv` column is: declared once in the `metrics!` list below, from which
+/// the CSV header, the charts' titles and units, the experiment files' metric names and the
+/// check of `docs/metrics.md` all come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Column name (snake case).
+    pub name: &'static str,
+    /// Title for charts and tables.
+    pub title: &'static str,
+    /// Unit, as charts and `docs/metrics.md` give it.
+    pub unit: &'static str,
+    /// One-sentence description.
+    pub doc: &'static str,
+}
+
 macro_rules! metrics {
-    ($( $name:ident : $doc:literal ),* $(,)?) => {
+    ($( $name:ident : $title:literal, $unit:literal, $doc:literal ; )*) => {
         /// Region-wide observables of one month. Column names are the field names.
         #[derive(Debug, Clone, Default, PartialEq)]
         pub struct Metrics {
@@ -269,8 +284,13 @@ macro_rules! metrics {
         }
 
         impl Metrics {
-            /// Column names and their descriptions, in output order (after step, year, month).
-            pub const COLUMNS: &'static [(&'static str, &'static str)] = &[ $( (stringify!($name), $doc), )* ];
+            /// Every observable column, in output order (after step, year, month).
+            pub const COLUMNS: &'static [Column] = &[ $( Column { name: stringify!($name), title: $title, unit: $unit, doc: $doc }, )* ];
+
+            /// The column called `name`, if any.
+            pub fn column(name: &str) -> Option<&'static Column> {
+                Self::COLUMNS.iter().find(|c| c.name == name)
+            }
 
             /// The observable values in column order.
             pub fn values(&self) -> Vec<f64> {
@@ -289,71 +309,71 @@ macro_rules! metrics {
 }
 
 metrics! {
-    registered: "Registered adults (16+), residents plus migrants.",
-    residents: "Adults living in the villages.",
-    children: "Registered children under 16.",
-    migrants: "Migrant stock: registered adults away in the city.",
-    outflow: "Residents who left for the city this month.",
-    return_flow: "Migrants who returned this month.",
-    births: "Births this month.",
-    deaths: "Adult deaths this month.",
-    child_deaths: "Deaths of children under 16 this month.",
-    returnees: "Residents who have returned from migration at least once.",
-    share_60_plus: "Share of residents aged 60 or more.",
-    share_65_plus: "Share of residents aged 65 or more.",
-    share_60_plus_all_ages: "Share of all residents, children included, aged 60 or more (registered children are counted as residents).",
-    migrant_share: "Share of registered adults away as migrants.",
-    migrant_mean_age: "Mean age of migrants, years.",
-    migrant_share_50_plus: "Share of migrants aged 50 or more.",
-    party_active: "Active party members: resident and below retirement age.",
-    party_flowing: "Party members away as migrants (\"flowing\").",
-    party_mean_age: "Mean age of active party members, years.",
-    party_share_60_plus: "Share of active party members aged 60 or more.",
-    branch_capacity: "Mean party branch capacity, [0,1].",
-    market_mean: "Mean `market` value of residents, [0,1].",
-    market_sd: "Standard deviation of residents' `market`.",
-    civic_mean: "Mean `civic` value of residents, [0,1].",
-    civic_sd: "Standard deviation of residents' `civic`.",
-    trust_branch: "Mean trust of residents in the party branch, [0,1].",
-    trust_government: "Mean trust of residents in the township government, [0,1].",
-    turnout: "Turnout at each village's last election (votes / eligible registered adults), pooled.",
-    votes_cast: "Votes cast this month (elections are held in March of election years).",
-    vote_offers_accepted: "Vote-buying offers accepted this month (a voter may accept offers from several candidates).",
-    control_branch: "Share of villages whose committee the branch's nominee controls.",
-    control_economic_elite: "Share of villages whose committee an economic elite controls.",
-    control_clan: "Share of villages whose committee a clan elite controls.",
-    control_bully: "Share of villages whose committee a village bully controls.",
-    control_contested: "Share of villages whose last election was contested (margin below threshold).",
-    elite_capture: "Share of this month's state funds leaked to elites.",
-    capture_seen: "Residents who saw capture of funds this month.",
-    bully_power: "Mean coercive power of village bully factions, [0,1].",
-    disputes_raised: "Disputes raised this month.",
-    disputes_legal: "Disputes resolved through the legal/mediation channel.",
-    disputes_force: "Disputes resolved by clan or bully force.",
-    disputes_unresolved: "Disputes left unresolved.",
-    conflicts: "Villager-government conflicts this month.",
-    branch_sided_with_villagers: "Share of conflicts in which the branch sided with the villager.",
-    order: "Mean village order: slow average of the share of disputes settled fairly.",
-    service_quality: "Mean public service quality, [0,1].",
-    cooperation: "Share of eligible residents contributing to public goods.",
-    help_needs: "Residents in need of help this month.",
-    mutual_help_matches: "Needs met through the mutual-help platform.",
-    informal_help_matches: "Needs met informally (kin and neighbours).",
-    culture_attendance: "Share of residents attending a cultural activity this month.",
-    formalism: "Mean share of branch effort spent on formal tasks.",
-    committee_autonomy: "Mean share of decisions really made by the villagers' committee.",
-    power_concentration: "Mean power concentration: arrangement concentration left unsupervised.",
-    arrangement_one_shoulder: "Share of villages whose last election was held under \"one shoulder\".",
-    arrangement_cross_serving: "Share of villages whose last election was held with cross-serving committees.",
-    party_recruits: "New party members this month.",
-    spend_legal: "Spending on legal services this month, yuan.",
-    spend_services: "Spending on public services this month, yuan.",
-    spend_culture: "Spending on community culture this month, yuan.",
-    spend_self_government: "Spending on self-government this month, yuan.",
-    spend_total: "Spending on all four paths this month, yuan.",
-    employment_probability: "Migrants' urban employment probability (Harris-Todaro).",
-    expected_urban_wage: "Expected urban wage = urban wage x employment probability, yuan per month.",
-    governance_index: "Composite effective-governance index, [0,1] (docs/metrics.md).",
+    registered: "Registered adults", "persons", "Registered adults (16+), residents plus migrants.";
+    residents: "Resident adults", "persons", "Adults living in the villages.";
+    children: "Registered children", "persons", "Registered children under 16.";
+    migrants: "Migrants away in the city", "persons", "Migrant stock: registered adults away in the city.";
+    outflow: "Outflow to the city", "persons per month", "Residents who left for the city this month.";
+    return_flow: "Return flow", "persons per month", "Migrants who returned this month.";
+    births: "Births", "persons per month", "Births this month.";
+    deaths: "Adult deaths", "persons per month", "Adult deaths this month.";
+    child_deaths: "Child deaths", "persons per month", "Deaths of children under 16 this month.";
+    returnees: "Returnees among residents", "persons", "Residents who have returned from migration at least once.";
+    share_60_plus: "Residents aged 60+", "share [0, 1]", "Share of residents aged 60 or more.";
+    share_65_plus: "Residents aged 65+", "share [0, 1]", "Share of residents aged 65 or more.";
+    share_60_plus_all_ages: "Residents aged 60+, children included", "share [0, 1]", "Share of all residents, children included, aged 60 or more (registered children are counted as residents).";
+    migrant_share: "Registered adults away as migrants", "share [0, 1]", "Share of registered adults away as migrants.";
+    migrant_mean_age: "Mean age of migrants", "years", "Mean age of migrants, years.";
+    migrant_share_50_plus: "Migrants aged 50+", "share [0, 1]", "Share of migrants aged 50 or more.";
+    party_active: "Active party members", "persons", "Active party members: resident and below retirement age.";
+    party_flowing: "Flowing party members", "persons", "Party members away as migrants (\"flowing\").";
+    party_mean_age: "Mean age of active party members", "years", "Mean age of active party members, years.";
+    party_share_60_plus: "Party members aged 60+", "share [0, 1]", "Share of active party members aged 60 or more.";
+    branch_capacity: "Party branch capacity", "index [0, 1]", "Mean party branch capacity, [0,1].";
+    market_mean: "Market orientation (mean)", "value [0, 1]", "Mean `market` value of residents, [0,1].";
+    market_sd: "Market orientation (sd)", "value sd", "Standard deviation of residents' `market`.";
+    civic_mean: "Public spirit, civic (mean)", "value [0, 1]", "Mean `civic` value of residents, [0,1].";
+    civic_sd: "Public spirit, civic (sd)", "value sd", "Standard deviation of residents' `civic`.";
+    trust_branch: "Trust in the party branch", "trust [0, 1]", "Mean trust of residents in the party branch, [0,1].";
+    trust_government: "Trust in the township", "trust [0, 1]", "Mean trust of residents in the township government, [0,1].";
+    turnout: "Election turnout", "share [0, 1]", "Turnout at each village's last election (votes / eligible registered adults), pooled.";
+    votes_cast: "Votes cast", "votes per month", "Votes cast this month (elections are held in March of election years).";
+    vote_offers_accepted: "Vote-buying offers accepted", "offers per month", "Vote-buying offers accepted this month (a voter may accept offers from several candidates).";
+    control_branch: "Committees led by the branch", "share of villages", "Share of villages whose committee the branch's nominee controls.";
+    control_economic_elite: "Committees led by economic elites", "share of villages", "Share of villages whose committee an economic elite controls.";
+    control_clan: "Committees led by clan elites", "share of villages", "Share of villages whose committee a clan elite controls.";
+    control_bully: "Committees led by village bullies", "share of villages", "Share of villages whose committee a village bully controls.";
+    control_contested: "Contested elections", "share of villages", "Share of villages whose last election was contested (margin below threshold).";
+    elite_capture: "Elite capture of state funds", "share [0, 1]", "Share of this month's state funds leaked to elites.";
+    capture_seen: "Residents who saw capture", "persons per month", "Residents who saw capture of funds this month.";
+    bully_power: "Power of village bullies", "index [0, 1]", "Mean coercive power of village bully factions, [0,1].";
+    disputes_raised: "Disputes raised", "disputes per month", "Disputes raised this month.";
+    disputes_legal: "Disputes settled legally", "disputes per month", "Disputes resolved through the legal/mediation channel.";
+    disputes_force: "Disputes settled by force", "disputes per month", "Disputes resolved by clan or bully force.";
+    disputes_unresolved: "Disputes unresolved", "disputes per month", "Disputes left unresolved.";
+    conflicts: "Villager-government conflicts", "conflicts per month", "Villager-government conflicts this month.";
+    branch_sided_with_villagers: "Branch sided with villagers", "share [0, 1]", "Share of conflicts in which the branch sided with the villager.";
+    order: "Village order", "index [0, 1]", "Mean village order: slow average of the share of disputes settled fairly.";
+    service_quality: "Public service quality", "index [0, 1]", "Mean public service quality, [0,1].";
+    cooperation: "Cooperation in public goods", "share [0, 1]", "Share of eligible residents contributing to public goods.";
+    help_needs: "Residents in need of help", "persons per month", "Residents in need of help this month.";
+    mutual_help_matches: "Needs met by the mutual-help platform", "matches per month", "Needs met through the mutual-help platform.";
+    informal_help_matches: "Needs met informally", "matches per month", "Needs met informally (kin and neighbours).";
+    culture_attendance: "Attendance at cultural activities", "share [0, 1]", "Share of residents attending a cultural activity this month.";
+    formalism: "Formalism of the branch", "share [0, 1]", "Mean share of branch effort spent on formal tasks.";
+    committee_autonomy: "Autonomy of the villagers' committee", "share [0, 1]", "Mean share of decisions really made by the villagers' committee.";
+    power_concentration: "Unsupervised power concentration", "index [0, 1]", "Mean power concentration: arrangement concentration left unsupervised.";
+    arrangement_one_shoulder: "Villages under \"one shoulder\"", "share [0, 1]", "Share of villages whose last election was held under \"one shoulder\".";
+    arrangement_cross_serving: "Villages with cross-serving committees", "share [0, 1]", "Share of villages whose last election was held with cross-serving committees.";
+    party_recruits: "New party members", "persons per month", "New party members this month.";
+    spend_legal: "Spending on legal services", "yuan per month", "Spending on legal services this month, yuan.";
+    spend_services: "Spending on public services", "yuan per month", "Spending on public services this month, yuan.";
+    spend_culture: "Spending on community culture", "yuan per month", "Spending on community culture this month, yuan.";
+    spend_self_government: "Spending on self-government", "yuan per month", "Spending on self-government this month, yuan.";
+    spend_total: "Spending on all paths", "yuan per month", "Spending on all four paths this month, yuan.";
+    employment_probability: "Urban employment probability", "probability [0, 1]", "Migrants' urban employment probability (Harris-Todaro).";
+    expected_urban_wage: "Expected urban wage", "yuan per month", "Expected urban wage = urban wage x employment probability, yuan per month.";
+    governance_index: "Governance index", "index [0, 1]", "Composite effective-governance index, [0,1] (docs/metrics.md).";
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -395,7 +415,7 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
     let (mut funds, mut leaked, mut conflicts, mut sided) = (0.0, 0.0, 0.0, 0.0);
     let (mut votes_num, mut votes_den, mut contributors, mut eligible, mut attendees) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut cap, mut sq, mut order, mut auton, mut form, mut conc, mut bully) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let (mut share_turn_w, mut contested) = (0.0, 0.0);
+    let mut contested = 0.0;
     let mut control = [0.0f64; 4];
     let (mut migrant_age, mut migrants_50) = (0.0, 0.0);
     for v in villages {
@@ -448,7 +468,6 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         m.capture_seen += s.saw_capture as f64;
         votes_num += v.turnout as f64 * s.registered as f64;
         votes_den += s.registered as f64;
-        share_turn_w += 1.0;
         cap += v.branch.capacity as f64;
         sq += v.service_quality as f64;
         order += v.order as f64;
@@ -483,7 +502,6 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
     m.trust_branch = ratio(tb, res);
     m.trust_government = ratio(tg, res);
     m.turnout = ratio(votes_num, votes_den);
-    let _ = share_turn_w;
     m.control_branch = control[Controller::Branch as usize] / n;
     m.control_economic_elite = control[Controller::Economic as usize] / n;
     m.control_clan = control[Controller::Clan as usize] / n;

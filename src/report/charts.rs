@@ -129,10 +129,8 @@ pub(crate) struct Heatmap {
 }
 
 fn doc(name: &str) -> String {
-    crate::model::observe::Metrics::COLUMNS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, d)| d.to_string())
+    crate::model::observe::Metrics::column(name)
+        .map(|c| c.doc.to_string())
         .unwrap_or_default()
 }
 

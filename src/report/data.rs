@@ -385,7 +385,7 @@ fn load_sweep(dir: &Path, manifest: Option<&serde_json::Value>, wanted: &[&str])
     let (factors, metrics) = (table.factors, table.metrics);
     let points = runs.iter().map(|r| r.point + 1).max().unwrap_or(1);
     let experiment = manifest.and_then(|m| m.get("experiment")).cloned().or_else(|| {
-        crate::experiment::plan::recorded_plan(dir)
+        crate::experiment::folder::recorded_plan(dir)
             .ok()
             .and_then(|p| p.get("experiment").cloned())
     });

@@ -236,135 +236,12 @@ pub fn sig(x: f64) -> String {
     number(x, d)
 }
 
-/// Title and unit of every `metrics.csv` column.
-const METRICS: &[(&str, &str, &str)] = &[
-    ("registered", "Registered adults", "persons"),
-    ("residents", "Resident adults", "persons"),
-    ("children", "Registered children", "persons"),
-    ("migrants", "Migrants away in the city", "persons"),
-    ("outflow", "Outflow to the city", "persons per month"),
-    ("return_flow", "Return flow", "persons per month"),
-    ("births", "Births", "persons per month"),
-    ("deaths", "Adult deaths", "persons per month"),
-    ("child_deaths", "Child deaths", "persons per month"),
-    ("returnees", "Returnees among residents", "persons"),
-    ("share_60_plus", "Residents aged 60+", "share [0, 1]"),
-    ("share_65_plus", "Residents aged 65+", "share [0, 1]"),
-    (
-        "share_60_plus_all_ages",
-        "Residents aged 60+, children included",
-        "share [0, 1]",
-    ),
-    ("migrant_share", "Registered adults away as migrants", "share [0, 1]"),
-    ("migrant_mean_age", "Mean age of migrants", "years"),
-    ("migrant_share_50_plus", "Migrants aged 50+", "share [0, 1]"),
-    ("party_active", "Active party members", "persons"),
-    ("party_flowing", "Flowing party members", "persons"),
-    ("party_mean_age", "Mean age of active party members", "years"),
-    ("party_share_60_plus", "Party members aged 60+", "share [0, 1]"),
-    ("branch_capacity", "Party branch capacity", "index [0, 1]"),
-    ("market_mean", "Market orientation (mean)", "value [0, 1]"),
-    ("market_sd", "Market orientation (sd)", "value sd"),
-    ("civic_mean", "Public spirit, civic (mean)", "value [0, 1]"),
-    ("civic_sd", "Public spirit, civic (sd)", "value sd"),
-    ("trust_branch", "Trust in the party branch", "trust [0, 1]"),
-    ("trust_government", "Trust in the township", "trust [0, 1]"),
-    ("turnout", "Election turnout", "share [0, 1]"),
-    ("control_branch", "Committees led by the branch", "share of villages"),
-    (
-        "control_economic_elite",
-        "Committees led by economic elites",
-        "share of villages",
-    ),
-    ("control_clan", "Committees led by clan elites", "share of villages"),
-    (
-        "control_bully",
-        "Committees led by village bullies",
-        "share of villages",
-    ),
-    ("control_contested", "Contested elections", "share of villages"),
-    ("elite_capture", "Elite capture of state funds", "share [0, 1]"),
-    ("bully_power", "Power of village bullies", "index [0, 1]"),
-    ("disputes_raised", "Disputes raised", "disputes per month"),
-    ("disputes_legal", "Disputes settled legally", "disputes per month"),
-    ("disputes_force", "Disputes settled by force", "disputes per month"),
-    ("disputes_unresolved", "Disputes unresolved", "disputes per month"),
-    ("conflicts", "Villager-government conflicts", "conflicts per month"),
-    (
-        "branch_sided_with_villagers",
-        "Branch sided with villagers",
-        "share [0, 1]",
-    ),
-    ("order", "Village order", "index [0, 1]"),
-    ("service_quality", "Public service quality", "index [0, 1]"),
-    ("cooperation", "Cooperation in public goods", "share [0, 1]"),
-    ("help_needs", "Residents in need of help", "persons per month"),
-    (
-        "mutual_help_matches",
-        "Needs met by the mutual-help platform",
-        "matches per month",
-    ),
-    ("informal_help_matches", "Needs met informally", "matches per month"),
-    (
-        "culture_attendance",
-        "Attendance at cultural activities",
-        "share [0, 1]",
-    ),
-    ("formalism", "Formalism of the branch", "share [0, 1]"),
-    (
-        "committee_autonomy",
-        "Autonomy of the villagers' committee",
-        "share [0, 1]",
-    ),
-    (
-        "power_concentration",
-        "Unsupervised power concentration",
-        "index [0, 1]",
-    ),
-    (
-        "arrangement_one_shoulder",
-        "Villages under \"one shoulder\"",
-        "share [0, 1]",
-    ),
-    (
-        "arrangement_cross_serving",
-        "Villages with cross-serving committees",
-        "share [0, 1]",
-    ),
-    ("party_recruits", "New party members", "persons per month"),
-    ("votes_cast", "Votes cast", "votes per month"),
-    (
-        "vote_offers_accepted",
-        "Vote-buying offers accepted",
-        "offers per month",
-    ),
-    ("capture_seen", "Residents who saw capture", "persons per month"),
-    ("spend_legal", "Spending on legal services", "yuan per month"),
-    ("spend_services", "Spending on public services", "yuan per month"),
-    ("spend_culture", "Spending on community culture", "yuan per month"),
-    ("spend_self_government", "Spending on self-government", "yuan per month"),
-    ("spend_total", "Spending on all paths", "yuan per month"),
-    (
-        "employment_probability",
-        "Urban employment probability",
-        "probability [0, 1]",
-    ),
-    ("expected_urban_wage", "Expected urban wage", "yuan per month"),
-    ("governance_index", "Governance index", "index [0, 1]"),
-];
-
 /// Title and unit of a `metrics.csv` column (unknown columns get their name and no unit).
 pub fn metric(name: &str) -> (String, String) {
-    match METRICS.iter().find(|(n, _, _)| *n == name) {
-        Some((_, t, u)) => (t.to_string(), u.to_string()),
+    match crate::model::observe::Metrics::column(name) {
+        Some(c) => (c.title.to_string(), c.unit.to_string()),
         None => (name.replace('_', " "), String::new()),
     }
-}
-
-/// Whether every column is described (for a unit test).
-#[cfg(test)]
-pub fn known(name: &str) -> bool {
-    METRICS.iter().any(|(n, _, _)| *n == name)
 }
 
 /// A summarised metric label of a sweep (`governance_index_mean_2025_2030`,
@@ -393,13 +270,6 @@ pub fn label(label: &str) -> (String, String, String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_metric_column_has_a_title_and_unit() {
-        for (name, _) in crate::model::observe::Metrics::COLUMNS {
-            assert!(known(name), "no title/unit for {name} in src/report/style.rs");
-        }
-    }
 
     #[test]
     fn labels_are_split() {

@@ -514,6 +514,87 @@ pub struct Paths {
     pub self_government: SelfGovernment,
 }
 
+/// The four paths, declared once: every list of paths (spending, equal-budget scaling, the
+/// benchmark's "every path on", outputs) iterates over [`PolicyPath::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyPath {
+    /// 4.1 Legal services and rule of law.
+    Legal,
+    /// 4.2 Public services and the mutual-help platform.
+    Services,
+    /// 4.3 Community culture.
+    Culture,
+    /// 4.4 Villagers' self-government.
+    SelfGovernment,
+}
+
+impl PolicyPath {
+    /// The four paths, in the study's order.
+    pub const ALL: [PolicyPath; 4] = [
+        PolicyPath::Legal,
+        PolicyPath::Services,
+        PolicyPath::Culture,
+        PolicyPath::SelfGovernment,
+    ];
+
+    /// Section name under `[paths]` (`legal`, `services`, `culture`, `self_government`).
+    pub fn key(self) -> &'static str {
+        match self {
+            PolicyPath::Legal => "legal",
+            PolicyPath::Services => "services",
+            PolicyPath::Culture => "culture",
+            PolicyPath::SelfGovernment => "self_government",
+        }
+    }
+
+    /// Title for charts and tables.
+    pub fn title(self) -> &'static str {
+        match self {
+            PolicyPath::Legal => "Legal services",
+            PolicyPath::Services => "Public services",
+            PolicyPath::Culture => "Community culture",
+            PolicyPath::SelfGovernment => "Self-government",
+        }
+    }
+
+    /// Position in [`PolicyPath::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Paths {
+    /// The intensity schedule of a path.
+    pub fn intensity(&self, p: PolicyPath) -> &Schedule {
+        match p {
+            PolicyPath::Legal => &self.legal.intensity,
+            PolicyPath::Services => &self.services.intensity,
+            PolicyPath::Culture => &self.culture.intensity,
+            PolicyPath::SelfGovernment => &self.self_government.intensity,
+        }
+    }
+
+    /// The intensity schedule of a path, to change it.
+    pub fn intensity_mut(&mut self, p: PolicyPath) -> &mut Schedule {
+        match p {
+            PolicyPath::Legal => &mut self.legal.intensity,
+            PolicyPath::Services => &mut self.services.intensity,
+            PolicyPath::Culture => &mut self.culture.intensity,
+            PolicyPath::SelfGovernment => &mut self.self_government.intensity,
+        }
+    }
+
+    /// Cost of a path at intensity 1, yuan per village per year.
+    pub fn cost(&self, p: PolicyPath) -> f64 {
+        match p {
+            PolicyPath::Legal => self.legal.cost,
+            PolicyPath::Services => self.services.cost,
+            PolicyPath::Culture => self.culture.cost,
+            PolicyPath::SelfGovernment => self.self_government.cost,
+        }
+    }
+}
+
 /// `[paths.legal]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

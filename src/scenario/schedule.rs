@@ -82,14 +82,6 @@ impl Schedule {
         }
     }
 
-    /// True when the schedule is zero at all times.
-    pub fn is_zero(&self) -> bool {
-        match self {
-            Schedule::Constant(v) => *v == 0.0,
-            Schedule::Keyframes(k) => k.iter().all(|p| p[1] == 0.0),
-        }
-    }
-
     /// Multiply every value by `f` (used for equal-budget scaling).
     pub fn scaled(&self, f: f64) -> Schedule {
         match self {

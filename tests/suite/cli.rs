@@ -66,7 +66,7 @@ fn run_tiny_quiet_writes_metrics_villages_and_manifest_and_prints_nothing() {
     assert_eq!(m.rows.len(), months, "metrics.csv should have one row per month");
     let expected_header: Vec<String> = ["step", "year", "month"]
         .into_iter()
-        .chain(Metrics::COLUMNS.iter().map(|(n, _)| *n))
+        .chain(Metrics::COLUMNS.iter().map(|c| c.name))
         .map(String::from)
         .collect();
     assert_eq!(
@@ -288,7 +288,7 @@ fn every_metric_column_is_documented() {
     };
     let missing: Vec<&str> = ["step", "year", "month"]
         .into_iter()
-        .chain(Metrics::COLUMNS.iter().map(|(n, _)| *n))
+        .chain(Metrics::COLUMNS.iter().map(|c| c.name))
         .filter(|n| !documented(n))
         .collect();
     assert!(
@@ -296,4 +296,25 @@ fn every_metric_column_is_documented() {
         "{} does not document these metrics.csv columns (as `name`, a table cell or a heading): {missing:?}",
         path.display()
     );
+    // The metrics.csv table gives each column's unit as the column's declaration does.
+    let table: Vec<Vec<String>> = doc
+        .split("\n## metrics.csv")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or("")
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+        .collect();
+    for c in Metrics::COLUMNS {
+        let row = table
+            .iter()
+            .find(|r| r[1] == format!("`{}`", c.name))
+            .unwrap_or_else(|| panic!("no row for `{}` in the metrics.csv table of {}", c.name, path.display()));
+        assert_eq!(
+            row[3], c.unit,
+            "docs/metrics.md gives `{}` the unit {:?}; its declaration in src/model/observe.rs says {:?}",
+            c.name, row[3], c.unit
+        );
+    }
 }

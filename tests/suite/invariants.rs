@@ -53,7 +53,7 @@ fn share_columns() -> Vec<&'static str> {
         "party_share_60_plus",
         "share_60_plus",
     ];
-    let names: Vec<&'static str> = Metrics::COLUMNS.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&'static str> = Metrics::COLUMNS.iter().map(|c| c.name).collect();
     for n in NAMED {
         assert!(
             names.contains(&n),

@@ -28,8 +28,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use ruralgov::experiment::stats;
 use ruralgov::model::agents::residence;
-use ruralgov::model::observe::Metrics;
-use ruralgov::model::pgg::Game;
+use ruralgov::model::observe::{Column, Metrics};
 use ruralgov::model::World;
 use ruralgov::scenario::{Initial, Mixing, Only, Scenario, Schedule};
 
@@ -473,7 +472,7 @@ fn paths_at_zero_intensity_cost_nothing_and_leave_outputs_bitwise_equal() {
         for (x, y) in out.iter().zip(reference) {
             assert_eq!((x.step, x.year, x.month), (y.step, y.year, y.month));
             let (vx, vy) = (x.values(), y.values());
-            for ((name, _), (a, b)) in Metrics::COLUMNS.iter().zip(vx.iter().zip(&vy)) {
+            for (Column { name, .. }, (a, b)) in Metrics::COLUMNS.iter().zip(vx.iter().zip(&vy)) {
                 assert_eq!(
                     a.to_bits(),
                     b.to_bits(),
@@ -609,62 +608,6 @@ fn values_alone_form_floor_one_over_two_d_clusters() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[test]
-fn public_goods_game_makes_free_riding_dominant_and_full_contribution_optimal() {
-    let g = Game::FEHR_GAECHTER;
-    assert_eq!((g.players, g.endowment, g.mpcr), (4, 20.0, 0.4));
-    assert!(g.is_dilemma(), "1/4 < 0.4 < 1");
-    // Every profile of contributions on a grid of 0, 5, ..., 20.
-    let grid = [0.0, 5.0, 10.0, 15.0, 20.0];
-    let mut profiles = vec![vec![]];
-    for _ in 0..g.players {
-        profiles = profiles
-            .into_iter()
-            .flat_map(|p: Vec<f64>| {
-                grid.iter().map(move |&c| {
-                    let mut q = p.clone();
-                    q.push(c);
-                    q
-                })
-            })
-            .collect();
-    }
-    assert_eq!(profiles.len(), 625);
-    let mut best_total = f64::MIN;
-    let mut best = vec![];
-    for p in &profiles {
-        // Dominance: whatever the others give, giving less earns strictly more.
-        for i in 0..g.players {
-            if p[i] > 0.0 {
-                let mut less = p.clone();
-                less[i] = 0.0;
-                let gain = g.payoff(&less, i) - g.payoff(p, i);
-                assert!(
-                    (gain - (1.0 - g.mpcr) * p[i]).abs() < 1e-9 && gain > 0.0,
-                    "profile {p:?}: player {i} gains {gain} by giving nothing"
-                );
-            }
-        }
-        let total = g.total_payoff(p);
-        if total > best_total {
-            best_total = total;
-            best = p.clone();
-        }
-    }
-    assert_eq!(best, vec![20.0; 4], "full contribution maximises the group's earnings");
-    assert_eq!(g.best_response(), 0.0);
-    assert_eq!(g.social_optimum(), 20.0);
-    let (all_free, all_full) = (g.payoff(&[0.0; 4], 0), g.payoff(&[20.0; 4], 0));
-    let lone_free_rider = g.payoff(&[0.0, 20.0, 20.0, 20.0], 0);
-    let lone_sucker = g.payoff(&[20.0, 0.0, 0.0, 0.0], 0);
-    assert!((all_free - 20.0).abs() < 1e-9 && (all_full - 32.0).abs() < 1e-9);
-    assert!((lone_free_rider - 44.0).abs() < 1e-9 && (lone_sucker - 8.0).abs() < 1e-9);
-    assert!((best_total - 128.0).abs() < 1e-9 && (g.total_payoff(&[0.0; 4]) - 80.0).abs() < 1e-9);
-    println!(
-        "| 4 players, MPCR 0.4, endowment 20 | payoff of one player | all give 0: {all_free}; all give 20: {all_full}; lone free rider: {lone_free_rider}; lone full contributor: {lone_sucker}; group total 80 vs 128 | `public_goods_game_makes_free_riding_dominant_and_full_contribution_optimal` |"
-    );
 }
 
 /// Monthly cooperation (share of eligible residents who contribute) over 24 rounds of the

@@ -13,6 +13,7 @@
 //! The winner's type sets who controls the committee; a narrow margin marks it contested.
 //! The arrangement sets the structural concentration of power.
 
+use super::competence;
 use crate::model::agents::{flag, part, residence, role, AgentsMut};
 use crate::model::rng::{chance, gumbel, stream, Phase};
 use crate::model::{arrangement_concentration, Controller, StepCtx, Village, NONE};
@@ -31,11 +32,6 @@ pub struct Candidate {
     pub offer: f64,
     /// Yuan per bought vote.
     pub price: f64,
-}
-
-/// Competence of villager `i`: education and public spirit.
-pub fn competence(a: &AgentsMut, i: usize) -> f64 {
-    0.6 * a.edu[i] as f64 / 4.0 + 0.4 * a.civic[i] as f64
 }
 
 fn best<F: Fn(usize) -> bool>(a: &AgentsMut, keep: F, score: impl Fn(usize) -> f64) -> Option<usize> {
@@ -72,7 +68,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let g = &sc.governance;
     let sg = &sc.paths.self_government;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Elections);
-    let retire = (g.retire_age * 12.0) as u16;
+    let retire = super::party::retire_months(sc);
     let policing = (0.05 + sg.policing_effect * ctx.self_gov).clamp(0.0, 1.0);
     let price = 0.1 * ctx.rural_wage;
     let mut eligible = 0u32;

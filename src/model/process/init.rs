@@ -255,7 +255,7 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         &mut scratch,
     );
     super::party::update_branch(sc, &mut village, a);
-    let retire = (g.retire_age * 12.0) as u16;
+    let retire = super::party::retire_months(sc);
     let arr = village.committee.arrangement;
     let sec = village.branch.secretary;
     village.committee.director = super::elections::nominee(arr, sec, retire, a).map_or(NONE, |i| i as u32);

@@ -21,6 +21,12 @@ pub mod values;
 
 use super::agents::AgentsMut;
 
+/// Competence of villager `i`: education and public spirit (for elections and the choice
+/// of a secretary).
+pub fn competence(a: &AgentsMut, i: usize) -> f64 {
+    0.6 * a.edu[i] as f64 / 4.0 + 0.4 * a.civic[i] as f64
+}
+
 /// Move `x[i]` and `x[j]` toward each other by `mu` of their distance when closer than `eps`
 /// (Deffuant et al. 2000 bounded confidence).
 #[inline]

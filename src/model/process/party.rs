@@ -16,7 +16,7 @@ use crate::model::rng::{chance, stream, Phase, Stream};
 use crate::model::{Scratch, StepCtx, Village, NONE};
 use crate::scenario::Scenario;
 
-use super::elections::competence;
+use super::competence;
 
 /// Run party organisation for one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
@@ -59,12 +59,12 @@ pub fn organise(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut
     replace_secretary(sc, v, a);
 }
 
-/// Whether slot `i` is an active party member: resident, member, below retirement age.
+/// Whether slot `i` is an active party member: resident, member, below retirement age
+/// (`age < retire_months`). This is the one definition; the counts of observation, the
+/// nominee rule of elections and initialisation all use it or [`retire_months`].
 #[inline]
 pub fn is_active(sc: &Scenario, a: &AgentsMut, i: usize) -> bool {
-    a.residence[i] == residence::RESIDENT
-        && a.flags[i] & flag::PARTY != 0
-        && (a.age[i] as f64) < sc.governance.retire_age * 12.0
+    a.residence[i] == residence::RESIDENT && a.flags[i] & flag::PARTY != 0 && a.age[i] < retire_months(sc)
 }
 
 /// What capacity and legitimacy are computed from: counts over the residents.
@@ -125,8 +125,8 @@ pub fn replace_secretary(sc: &Scenario, v: &mut Village, a: &mut AgentsMut) {
     }
 }
 
-/// Retirement age in whole months: `age < retire_months(sc)` is `is_active`'s test
-/// `age < retire_age x 12` for integer ages.
+/// Retirement age in whole months (`governance.retire_age x 12`, rounded up): a member
+/// aged `age` months is below retirement age when `age < retire_months`.
 pub fn retire_months(sc: &Scenario) -> u16 {
     (sc.governance.retire_age * 12.0).ceil().clamp(0.0, u16::MAX as f64) as u16
 }

@@ -1,0 +1,177 @@
+//! The code's structure as `docs/ARCHITECTURE.md` describes it: no import cycles between the
+//! modules of a layer, every source file and every command in the map, every output file
+//! documented.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use crate::util::{root, ruralgov};
+
+/// Sibling modules each file of `src/<layer>/` refers to (`super::x`, `crate::<layer>::x`),
+/// ignoring `#[cfg(test)]` modules.
+fn sibling_refs(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let dir = root().join("src").join(layer);
+    let mut names = BTreeSet::new();
+    for e in fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "rs") {
+            names.insert(p.file_stem().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    names.remove("mod");
+    let mut graph = BTreeMap::new();
+    for n in &names {
+        let text = fs::read_to_string(dir.join(format!("{n}.rs"))).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let mut refs = BTreeSet::new();
+        for m in &names {
+            if m != n
+                && (code.contains(&format!("super::{m}"))
+                    || code.contains(&format!("crate::{layer}::{m}"))
+                    || code.contains(&format!("super::{{{m}")))
+            {
+                refs.insert(m.clone());
+            }
+        }
+        // `use super::{a, b}` lists.
+        for line in code.lines().filter(|l| l.trim_start().starts_with("use super::{")) {
+            for m in &names {
+                if m != n && line.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == m) {
+                    refs.insert(m.clone());
+                }
+            }
+        }
+        graph.insert(n.clone(), refs);
+    }
+    graph
+}
+
+/// A cycle in `graph`, if there is one.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|s| s == n) {
+            let mut c = stack[i..].to_vec();
+            c.push(n.to_string());
+            return Some(c);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        stack.push(n.to_string());
+        for m in graph.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, graph, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        done.insert(n.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for n in graph.keys() {
+        if let Some(c) = visit(n, graph, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn no_import_cycles_between_sibling_modules() {
+    for layer in ["experiment", "report", "model", "model/process", "scenario"] {
+        let g = sibling_refs(layer);
+        if let Some(c) = find_cycle(&g) {
+            panic!("src/{layer}: modules import one another in a cycle: {}", c.join(" -> "));
+        }
+    }
+}
+
+#[test]
+fn the_cycle_check_finds_a_cycle() {
+    let mut g = BTreeMap::new();
+    g.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    g.insert("b".to_string(), BTreeSet::from(["c".to_string()]));
+    g.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    assert!(find_cycle(&g).is_some());
+    g.insert("c".to_string(), BTreeSet::new());
+    assert!(find_cycle(&g).is_none());
+}
+
+fn architecture() -> String {
+    fs::read_to_string(root().join("docs").join("ARCHITECTURE.md")).unwrap()
+}
+
+#[test]
+fn architecture_map_names_every_source_file() {
+    let doc = architecture();
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&root().join("src"), &root(), &mut files);
+    let missing: Vec<&String> = files
+        .iter()
+        .filter(|f| {
+            let name = Path::new(f.as_str())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            !doc.contains(f.as_str()) && !doc.contains(&format!(" {name} "))
+        })
+        .collect();
+    assert!(missing.is_empty(), "docs/ARCHITECTURE.md does not name: {missing:?}");
+}
+
+#[test]
+fn architecture_lists_every_command() {
+    let doc = architecture();
+    let help = ruralgov(&["--help"]).stdout;
+    let commands: Vec<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .take_while(|w| *w != "Options:")
+        .filter(|w| *w != "help")
+        .collect();
+    assert!(commands.len() >= 11, "{commands:?}");
+    for c in commands {
+        assert!(
+            doc.contains(&format!("`ruralgov {c}")),
+            "docs/ARCHITECTURE.md does not describe `ruralgov {c}`"
+        );
+    }
+}
+
+#[test]
+fn every_output_file_is_documented() {
+    let metrics = fs::read_to_string(root().join("docs").join("metrics.md")).unwrap();
+    let experiments = fs::read_to_string(root().join("docs").join("experiments.md")).unwrap();
+    let arch = architecture();
+    for f in ruralgov::output::FILES {
+        assert!(metrics.contains(f), "docs/metrics.md does not document {f}");
+        assert!(arch.contains(f), "docs/ARCHITECTURE.md does not name {f}");
+    }
+    for f in ruralgov::experiment::folder::OUTPUTS {
+        assert!(
+            experiments.contains(&format!("`{f}`")),
+            "docs/experiments.md does not document {f}"
+        );
+        assert!(arch.contains(f), "docs/ARCHITECTURE.md does not name {f}");
+    }
+}
