@@ -28,6 +28,8 @@ mod reliability;
 mod report;
 #[path = "suite/structure.rs"]
 mod structure;
+#[path = "suite/user_defects.rs"]
+mod user_defects;
 #[path = "suite/util.rs"]
 mod util;
 #[path = "suite/validation.rs"]

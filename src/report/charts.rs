@@ -1153,18 +1153,32 @@ fn legend<DB: DrawingBackend>(area: &Area<DB>, t: &Theme, title: &str, items: &[
     Ok(())
 }
 
-fn year_fmt(span: f64, labels: usize) -> impl Fn(&f64) -> String {
-    let d = if span >= 4.0 {
-        0
-    } else {
-        style::decimals_for(span, labels)
-    };
-    move |x: &f64| format!("{x:.d$}")
+/// The tick positions plotters draws on `lo..hi` with at most `labels` labels (the mesh asks
+/// its coordinate for exactly these key points).
+fn ticks(lo: f64, hi: f64, labels: usize) -> Vec<f64> {
+    RangedCoordf64::from(lo..hi).key_points(labels)
 }
 
-fn value_fmt(span: f64, labels: usize) -> impl Fn(&f64) -> String {
-    let d = style::decimals_for(span, labels);
-    move |x: &f64| style::number(*x, d)
+/// A formatter for the ticks of `lo..hi` (at most `labels`): as many decimals as it takes for
+/// every tick label to be distinct and to show the step exactly (0.05 apart reads 0.05, 0.10,
+/// never 0.1, 0.1).
+fn tick_fmt(lo: f64, hi: f64, labels: usize, year: bool) -> impl Fn(&f64) -> String {
+    let d = style::tick_decimals(&ticks(lo, hi, labels));
+    move |x: &f64| {
+        if year {
+            format!("{x:.d$}")
+        } else {
+            style::number(*x, d)
+        }
+    }
+}
+
+fn year_fmt(lo: f64, hi: f64, labels: usize) -> impl Fn(&f64) -> String {
+    tick_fmt(lo, hi, labels, true)
+}
+
+fn value_fmt(lo: f64, hi: f64, labels: usize) -> impl Fn(&f64) -> String {
+    tick_fmt(lo, hi, labels, false)
 }
 
 fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, unit: &str, lines: &[Line]) -> R<()> {
@@ -1195,7 +1209,7 @@ fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, 
         .y_label_area_size(t.px(175.0))
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
         .map_err(de)?;
-    let (xf, yf) = (year_fmt(xr.1 - xr.0, 10), value_fmt(yr.1 - yr.0, 8));
+    let (xf, yf) = (year_fmt(xr.0, xr.1, 10), value_fmt(yr.0, yr.1, 8));
     mesh(&mut chart, t, false, "year", unit, &xf, &yf, (10, 8))?;
     // Bands that coincide exactly with an earlier arm's (common random numbers, before a path
     // starts) are drawn once, not stacked into a darker, muddier band.
@@ -1215,8 +1229,9 @@ fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, 
             if band.len() >= 2 {
                 let mut pts: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.2)).collect();
                 pts.extend(band.iter().rev().map(|p| (p.0, p.1)));
+                // Light enough that six overlapping bands stay apart (alpha 0.10 each).
                 chart
-                    .draw_series(std::iter::once(Polygon::new(pts, l.colour.mix(0.18).filled())))
+                    .draw_series(std::iter::once(Polygon::new(pts, l.colour.mix(0.10).filled())))
                     .map_err(de)?;
             }
             band.clear();
@@ -1238,26 +1253,66 @@ fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, 
         seen.extend((0..l.x.len()).map(key));
     }
     let stroke = t.px(4.0).max(1) as u32;
-    // The first arm (the baseline) last, so that it stays visible where arms coincide.
-    for l in lines.iter().rev() {
-        for seg in segments(&l.x, &l.y) {
-            if seg.len() == 1 {
-                chart
-                    .draw_series(std::iter::once(Circle::new(seg[0], t.px(6.0), l.colour.filled())))
-                    .map_err(de)?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(seg, l.colour.stroke_width(stroke)))
-                    .map_err(de)?;
+    // An arm whose mean equals the first arm's (the baseline) at every point would hide under
+    // it: it is drawn dashed on top and marked in the legend.
+    let same: Vec<bool> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| i > 0 && same_series(l, &lines[0]))
+        .collect();
+    // The first arm (the baseline) last among the solid lines, so it stays visible where arms
+    // coincide; dashed ones after it.
+    for pass in [false, true] {
+        for (l, _) in lines.iter().zip(&same).rev().filter(|(_, s)| **s == pass) {
+            for seg in segments(&l.x, &l.y) {
+                if seg.len() == 1 {
+                    chart
+                        .draw_series(std::iter::once(Circle::new(seg[0], t.px(6.0), l.colour.filled())))
+                        .map_err(de)?;
+                } else if pass {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            seg,
+                            t.px(14.0),
+                            t.px(12.0),
+                            l.colour.stroke_width(stroke),
+                        ))
+                        .map_err(de)?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(seg, l.colour.stroke_width(stroke)))
+                        .map_err(de)?;
+                }
             }
         }
     }
     if let Some(area) = legend_area {
-        let items: Vec<(String, RGBColor, Mark)> =
-            lines.iter().map(|l| (l.label.clone(), l.colour, Mark::Line)).collect();
+        let items: Vec<(String, RGBColor, Mark)> = lines
+            .iter()
+            .zip(&same)
+            .map(|(l, s)| {
+                let label = if *s {
+                    format!("{} (= {})", l.label, lines[0].label)
+                } else {
+                    l.label.clone()
+                };
+                (label, l.colour, Mark::Line)
+            })
+            .collect();
         legend(&area, t, "arm", &items)?;
     }
     Ok(())
+}
+
+/// Whether two lines have the same values at every point (an arm that never differs from
+/// the baseline).
+fn same_series(a: &Line, b: &Line) -> bool {
+    a.x.len() == b.x.len()
+        && a.y.len() == b.y.len()
+        && a.y
+            .iter()
+            .zip(&b.y)
+            .all(|(p, q)| (p.is_nan() && q.is_nan()) || (p - q).abs() <= 1e-12 * p.abs().max(q.abs()).max(1e-300))
 }
 
 /// Pixel width of the longest of `labels` in `style`.
@@ -1308,7 +1363,7 @@ fn draw_differences<DB: DrawingBackend>(
             .y_label_area_size(0)
             .build_cartesian_2d(xr.0..xr.1, 0.0..na)
             .map_err(de)?;
-        let xf = value_fmt(xr.1 - xr.0, 5);
+        let xf = value_fmt(xr.0, xr.1, 5);
         let none = |_: &f64| String::new();
         chart
             .configure_mesh()
@@ -1424,7 +1479,7 @@ fn draw_pyramid<DB: DrawingBackend>(
             .y_label_area_size(label_w)
             .build_cartesian_2d(-max..max, 0.0..ng)
             .map_err(de)?;
-        let d = style::decimals_for(2.0 * max, 5);
+        let d = style::tick_decimals(&ticks(-max, max, 5));
         let xf = move |x: &f64| style::number(x.abs(), d);
         let none = |_: &f64| String::new();
         chart
@@ -1580,8 +1635,8 @@ fn draw_distributions<DB: DrawingBackend>(body: &Area<DB>, t: &Theme, panels: &[
             .y_label_area_size(t.px(140.0))
             .build_cartesian_2d(y0..y1, 0.0..1.0)
             .map_err(de)?;
-        let xf = year_fmt(y1 - y0, 7);
-        let yf = value_fmt(1.0, 6);
+        let xf = year_fmt(y0, y1, 7);
+        let yf = value_fmt(0.0, 1.0, 6);
         chart
             .configure_mesh()
             .x_desc("year")
@@ -1753,7 +1808,7 @@ fn draw_morris<DB: DrawingBackend>(
         .y_label_area_size(t.px(175.0))
         .build_cartesian_2d(-0.025 * mx..mx, -0.03 * my..my)
         .map_err(de)?;
-    let (xf, yf) = (value_fmt(mx, 8), value_fmt(my, 7));
+    let (xf, yf) = (value_fmt(-0.025 * mx, mx, 8), value_fmt(-0.03 * my, my, 7));
     mesh(
         &mut chart,
         t,
@@ -1891,7 +1946,7 @@ fn draw_sobol<DB: DrawingBackend>(
         .y_label_area_size(lw)
         .build_cartesian_2d(xr.0..xr.1, 0.0..nf)
         .map_err(de)?;
-    let xf = value_fmt(xr.1 - xr.0, 8);
+    let xf = value_fmt(xr.0, xr.1, 8);
     let none = |_: &f64| String::new();
     chart
         .configure_mesh()
@@ -1958,4 +2013,53 @@ fn draw_sobol<DB: DrawingBackend>(
             ("total".into(), total_c, Mark::Box),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels of the ticks plotters draws on `lo..hi` with at most `n` labels.
+    fn labels(lo: f64, hi: f64, n: usize) -> Vec<String> {
+        let f = value_fmt(lo, hi, n);
+        ticks(lo, hi, n).iter().map(&f).collect()
+    }
+
+    #[test]
+    fn tick_labels_are_distinct_on_every_range() {
+        // Ranges like those of the charts: value axes padded by 6%, spans over six decades.
+        let mut bad = Vec::new();
+        for k in 0..4000 {
+            let lo = ((k * 7919) % 1000) as f64 / 997.0 - 0.3;
+            let span = 10f64.powf(((k * 104_729) % 6000) as f64 / 1000.0 - 3.0);
+            for n in [5, 6, 7, 8, 10] {
+                let l = labels(lo, lo + span, n);
+                let distinct = l.windows(2).all(|w| w[0] != w[1]);
+                let same_decimals = l
+                    .iter()
+                    .map(|x| x.split_once('.').map_or(0, |(_, f)| f.len()))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+                    <= 1;
+                if !distinct || !same_decimals {
+                    bad.push(format!("{lo}..{} n={n}: {l:?}", lo + span));
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} ranges with repeated tick labels, e.g. {:?}",
+            bad.len(),
+            &bad[..bad.len().min(3)]
+        );
+    }
+
+    #[test]
+    fn a_step_of_five_hundredths_is_written_with_two_decimals() {
+        // The README's example: governance index from about 0.47 to 0.84.
+        assert_eq!(
+            labels(0.47, 0.84, 8),
+            ["0.50", "0.55", "0.60", "0.65", "0.70", "0.75", "0.80"]
+        );
+    }
 }

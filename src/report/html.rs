@@ -82,6 +82,16 @@ caption { text-align: left; color: var(--muted); padding: 0 0 .5rem; }
 th, td { padding: .42rem .55rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
 th.num, td.num { text-align: right; }
 td.num { white-space: nowrap; }
+td.ci { font-variant-numeric: tabular-nums; }
+section.headline { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 0 1.6rem; align-items: start; margin: 1.2rem 0 2.4rem; }
+section.headline h2 { grid-column: 1 / -1; }
+section.headline ul.effects { grid-column: 1; font-size: .85rem; margin: 0 0 .6rem; padding-left: 1.1rem; }
+section.headline ul.effects li { margin: 0 0 .45rem; }
+section.headline .what { font-weight: 700; }
+section.headline .what .sub { display: inline; }
+section.headline > p.note { grid-column: 1; font-size: .75rem; margin: 0; }
+section.headline figure { grid-column: 2; grid-row: 2 / span 2; margin: 0; }
+section.headline figcaption { font-size: .75rem; }
 td.arm, thead th.arm { white-space: nowrap; }
 td.metric { min-width: 12em; }
 thead th { background: var(--panel); border-bottom: 2px solid #8a8a8a; }
@@ -103,11 +113,18 @@ details[open] summary { margin-bottom: .6rem; }
 ul.skipped li { margin: .2rem 0; }
 footer { color: var(--muted); font-size: .8rem; border-top: 1px solid var(--rule); padding: 1rem max(3rem, calc((100% - 1480px) / 2 + 3rem)) 2rem; }
 @media (max-width: 1500px) {
-  /* Projectors of 1280 or 1366 pixels: keep every table column on screen. */
+  /* Projectors of 1280 or 1366 pixels: keep every table column on screen, and the headline
+     (numbers and key chart) on the first screen. */
+  header.top { padding: 1rem 1.5rem .6rem; }
+  h1 { font-size: 1.6rem; margin: 0 0 .2rem; }
+  .lede { font-size: .85rem; margin: 0 0 .3rem; }
+  .meta { font-size: .7rem; }
+  nav ol { margin: .4rem 0 0; font-size: .8rem; }
+  section.headline { margin-top: .6rem; }
+  section.headline h2 { font-size: 1.1rem; margin-bottom: .5rem; }
   main { padding: .5rem 1.5rem 2.5rem; }
   table { font-size: .8rem; }
   th, td { padding: .32rem .4rem; }
-  td.num { white-space: normal; }
   td.metric { min-width: 9em; }
   code { word-break: break-word; }
 }
@@ -388,8 +405,11 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
         esc(&short_commit(m))
     );
     h.push_str(
-        "<nav aria-label=\"Contents\"><ol><li><a href=\"#run\">What was run</a></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#charts\">Charts</a></li><li><a href=\"#reproduce\">Reproduce</a></li><li><a href=\"#manifest\">Manifest</a></li></ol></nav>\n</header>\n<main>\n",
+        "<nav aria-label=\"Contents\"><ol><li><a href=\"#headline\">Headline</a></li><li><a href=\"#run\">What was run</a></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#charts\">Charts</a></li><li><a href=\"#reproduce\">Reproduce</a></li><li><a href=\"#manifest\">Manifest</a></li></ol></nav>\n</header>\n<main>\n",
     );
+
+    let key = key_chart_index(charts);
+    h.push_str(&headline(f, key.map(|k| (&charts[k], svgs[k].as_str()))));
 
     // What was run.
     h.push_str("<section id=\"run\">\n<h2>What was run</h2>\n");
@@ -421,11 +441,23 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
         if charts.len() == 1 { "" } else { "s" },
         esc(&crate::output::shell_quote(&dir))
     );
+    if let Some(k) = key {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Figure 1, {}, is at the top of the page.</p>",
+            esc(&charts[k].title)
+        );
+    }
+    let mut number = 1;
     for (k, (c, svg)) in charts.iter().zip(svgs).enumerate() {
+        if Some(k) == key {
+            continue;
+        }
+        number += 1;
         let _ = writeln!(h, "<figure id=\"chart-{}\">\n{}\n<figcaption><strong>Figure {}. {}.</strong> {} <span class=\"sub\">File: {}.png / {}.svg</span></figcaption>\n</figure>",
             esc(&c.name),
             inline_svg(svg, &c.title),
-            k + 1,
+            number,
             esc(&c.title),
             esc(&c.caption),
             esc(&c.name),
@@ -841,22 +873,157 @@ fn run_findings(run: &Run) -> String {
     s
 }
 
-/// |difference| / half-width of its interval: how many half-widths the effect is from zero.
-fn strength(d: f64, lo: f64, hi: f64) -> f64 {
-    let hw = 0.5 * (hi - lo);
-    if !d.is_finite() {
-        f64::NEG_INFINITY
-    } else if !hw.is_finite() {
-        -1.0 / (1.0 + d.abs())
-    } else if hw == 0.0 {
-        if d == 0.0 {
-            0.0
-        } else {
-            f64::INFINITY
-        }
+/// Whether a comparison's 95% interval excludes zero.
+fn is_clear(r: &crate::experiment::compare::Row) -> bool {
+    r.ci_low.is_finite() && r.ci_high.is_finite() && (r.ci_low > 0.0 || r.ci_high < 0.0)
+}
+
+/// A difference with its sign (+0.165, −0.020).
+fn signed(x: f64) -> String {
+    if x.is_finite() && x > 0.0 {
+        format!("+{}", sig(x))
     } else {
-        d.abs() / hw
+        sig(x)
     }
+}
+
+/// Comparisons metric by metric (in `metrics` order), and within a metric by the size of the
+/// effect in the metric's unit, largest first.
+fn by_effect<'a>(
+    rows: &'a [crate::experiment::compare::Row],
+    metrics: &[String],
+) -> Vec<&'a crate::experiment::compare::Row> {
+    let order = |m: &str| metrics.iter().position(|x| x == m).unwrap_or(usize::MAX);
+    let mut sorted: Vec<&crate::experiment::compare::Row> = rows.iter().collect();
+    sorted.sort_by(|a, b| {
+        order(&a.metric)
+            .cmp(&order(&b.metric))
+            .then(b.difference.abs().total_cmp(&a.difference.abs()))
+    });
+    sorted
+}
+
+/// The first screen: the headline numbers in words, beside the key chart.
+fn headline(f: &Folder, key_chart: Option<(&Chart, &str)>) -> String {
+    let mut h = String::from("<section id=\"headline\" class=\"headline\">\n<h2>Headline</h2>\n");
+    match &f.kind {
+        Kind::Sweep(s) => match &s.compare {
+            Ok(rows) if !rows.is_empty() => {
+                let baseline = &rows[0].baseline;
+                h.push_str("<ul class=\"effects\">\n");
+                for (mi, metric) in s.metrics.iter().enumerate() {
+                    let of: Vec<&crate::experiment::compare::Row> = by_effect(rows, &s.metrics)
+                        .into_iter()
+                        .filter(|r| &r.metric == metric)
+                        .collect();
+                    let (_, title, how, unit) = style::label(metric);
+                    let clear: Vec<String> = of
+                        .iter()
+                        .filter(|r| is_clear(r))
+                        .take(if mi == 0 { 6 } else { 2 })
+                        .map(|r| {
+                            format!(
+                                "<strong>{}</strong> {} {}",
+                                esc(&r.arm),
+                                signed(r.difference),
+                                interval(r.ci_low, r.ci_high)
+                            )
+                        })
+                        .collect();
+                    let unclear: Vec<String> = of.iter().filter(|r| !is_clear(r)).map(|r| esc(&r.arm)).collect();
+                    let mut line = format!(
+                        "<li><span class=\"what\">{}{}{}:</span> ",
+                        esc(&title),
+                        if how.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {}", esc(&how))
+                        },
+                        if unit.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" <span class=\"sub\">{}</span>", esc(&unit))
+                        }
+                    );
+                    if clear.is_empty() {
+                        line.push_str("no arm differs detectably from the baseline");
+                    } else {
+                        line.push_str(&clear.join("; "));
+                    }
+                    if !unclear.is_empty() && !clear.is_empty() {
+                        let _ = write!(line, "; not distinguishable from the baseline: {}", unclear.join(", "));
+                    }
+                    line.push_str("</li>\n");
+                    h.push_str(&line);
+                    if mi >= 4 {
+                        break;
+                    }
+                }
+                h.push_str("</ul>\n");
+                let n = rows.iter().map(|r| r.n).max().unwrap_or(0);
+                let _ = writeln!(
+                    h,
+                    "<p class=\"note\">Differences from <strong>{}</strong> in each metric's unit, largest first, with 95% paired confidence intervals over {n} replications; they describe seed noise only, not uncertainty about the parameters. The full table is under Findings.</p>",
+                    esc(baseline)
+                );
+            }
+            _ => h.push_str(
+                "<p>This sweep has no second arm to compare with; the means per arm are under Findings.</p>\n",
+            ),
+        },
+        Kind::Run(run) => {
+            let t = &run.metrics;
+            let mut items = Vec::new();
+            for name in [
+                "governance_index",
+                "share_60_plus",
+                "trust_branch",
+                "elite_capture",
+                "turnout",
+            ] {
+                let Some(col) = t.columns.get(name) else { continue };
+                let (Some(a), Some(b)) = (
+                    col.iter().position(|v| v.is_finite()),
+                    col.iter().rposition(|v| v.is_finite()),
+                ) else {
+                    continue;
+                };
+                let (title, _) = style::metric(name);
+                items.push(format!(
+                    "<li><span class=\"what\">{}</span>: {} in {} to <strong>{}</strong> in {}</li>",
+                    esc(&title),
+                    sig(col[a]),
+                    t.year[a],
+                    sig(col[b]),
+                    t.year[b]
+                ));
+            }
+            let _ = writeln!(h, "<ul class=\"effects\">\n{}\n</ul>\n<p class=\"note\">One run is one draw of a stochastic model; compare scenarios with a sweep of paired replications.</p>", items.join("\n"));
+        }
+    }
+    if let Some((c, svg)) = key_chart {
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\">\n{}\n<figcaption><strong>Figure 1. {}.</strong> {} <span class=\"sub\">File: {}.png / {}.svg</span></figcaption>\n</figure>",
+            esc(&c.name),
+            inline_svg(svg, &c.title),
+            esc(&c.title),
+            esc(&c.caption),
+            esc(&c.name),
+            esc(&c.name)
+        );
+    }
+    h.push_str("</section>\n");
+    h
+}
+
+/// Which chart the headline shows: a sweep's paired differences, else the governance index.
+fn key_chart_index(charts: &[Chart]) -> Option<usize> {
+    charts
+        .iter()
+        .position(|c| c.name == "differences")
+        .or_else(|| charts.iter().position(|c| c.name == "timeseries_governance_index"))
+        .or(if charts.is_empty() { None } else { Some(0) })
 }
 
 fn sweep_findings(s: &Sweep, dir: &str) -> String {
@@ -878,11 +1045,8 @@ fn sweep_comparisons(s: &Sweep, dir: &str) -> String {
             let n = rows.iter().map(|r| r.n).max().unwrap_or(0);
             let boot = rows.iter().any(|r| r.boot_low.is_some());
             let yuan = rows.iter().any(|r| r.per_100k_yuan.is_some());
-            let mut sorted: Vec<&crate::experiment::compare::Row> = rows.iter().collect();
-            sorted.sort_by(|a, b| {
-                strength(b.difference, b.ci_low, b.ci_high).total_cmp(&strength(a.difference, a.ci_low, a.ci_high))
-            });
-            let _ = writeln!(out, "<p>Paired differences of every arm from <strong>{}</strong> (arm − {}, {} paired replication{} with common random numbers){}, sorted by the size of the effect relative to its 95% confidence interval, |difference| / half-width of the interval, largest first. Bold: the interval excludes zero; grey: the replications cannot tell the arm from the baseline.</p>",
+            let sorted = by_effect(rows, &s.metrics);
+            let _ = writeln!(out, "<p>Paired differences of every arm from <strong>{}</strong> (arm − {}, {} paired replication{} with common random numbers){}, metric by metric in the experiment's order, and within a metric the largest effect first: the size of the difference in the metric's own unit, with its 95% confidence interval. Bold: the interval excludes zero; grey: the replications cannot tell the arm from the baseline.</p>",
                 esc(&baseline),
                 esc(&baseline),
                 n,
@@ -902,25 +1066,23 @@ fn sweep_comparisons(s: &Sweep, dir: &str) -> String {
             } else {
                 "<th class=\"num\">95% CI</th>"
             });
-            out.push_str("<th class=\"num\">|difference| / half-width</th>");
             if yuan {
                 out.push_str("<th class=\"num\">per 100,000 yuan</th>");
             }
             out.push_str("</tr></thead><tbody>\n");
             for r in sorted {
-                let clear = r.ci_low.is_finite() && r.ci_high.is_finite() && (r.ci_low > 0.0 || r.ci_high < 0.0);
-                let st = strength(r.difference, r.ci_low, r.ci_high);
+                let clear = is_clear(r);
                 let idx = s.arms.iter().position(|a| *a == r.arm).unwrap_or(0);
                 let _ = write!(
                     out,
-                    "<tr class=\"{}\"><td class=\"arm\">{}{}</td><td class=\"metric\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num effect\">{}</td><td class=\"num\">{}{}</td>",
+                    "<tr class=\"{}\"><td class=\"arm\">{}{}</td><td class=\"metric\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num effect\">{}</td><td class=\"num ci\">{}{}</td>",
                     if clear { "clear" } else { "unclear" },
                     swatch(idx),
                     esc(&r.arm),
                     metric_cell(&r.metric),
                     sig(r.baseline_mean),
                     sig(r.arm_mean),
-                    sig(r.difference),
+                    signed(r.difference),
                     interval(r.ci_low, r.ci_high),
                     if boot {
                         format!(
@@ -931,14 +1093,6 @@ fn sweep_comparisons(s: &Sweep, dir: &str) -> String {
                         String::new()
                     }
                 );
-                let shown = if st == f64::INFINITY {
-                    "∞".to_string()
-                } else if st >= 0.0 {
-                    format!("{st:.1}")
-                } else {
-                    "–".into()
-                };
-                let _ = write!(out, "<td class=\"num ratio\">{shown}</td>");
                 if yuan {
                     let _ = write!(
                         out,
@@ -1092,10 +1246,29 @@ mod tests {
     }
 
     #[test]
-    fn effects_are_ranked_by_size_relative_to_their_interval() {
-        assert!(strength(1.0, 0.5, 1.5) > strength(1.0, -1.0, 3.0));
-        assert_eq!(strength(0.2, 0.2, 0.2), f64::INFINITY);
-        assert!(strength(0.3, f64::NAN, f64::NAN) < 0.0);
-        assert!(strength(-2.0, -3.0, -1.0) == 2.0);
+    fn effects_are_ranked_by_their_size_within_each_metric() {
+        let row = |arm: &str, metric: &str, d: f64| crate::experiment::compare::Row {
+            arm: arm.into(),
+            baseline: "b".into(),
+            metric: metric.into(),
+            n: 10,
+            baseline_mean: 0.0,
+            arm_mean: d,
+            difference: d,
+            ci_low: d - 0.5,
+            ci_high: d + 0.5,
+            boot_low: None,
+            boot_high: None,
+            bootstrap: 0,
+            extra_spend: 0.0,
+            per_100k_yuan: None,
+        };
+        // A large but uncertain effect ranks above a small precise one: size, not z.
+        let rows = vec![row("small", "m1", 0.1), row("big", "m1", -2.0), row("x", "m0", 0.01)];
+        let order: Vec<&str> = by_effect(&rows, &["m0".into(), "m1".into()])
+            .iter()
+            .map(|r| r.arm.as_str())
+            .collect();
+        assert_eq!(order, ["x", "big", "small"]);
     }
 }

@@ -179,6 +179,26 @@ pub fn decimals_for(span: f64, labels: usize) -> usize {
     (-(step.log10().floor())).clamp(0.0, 6.0) as usize
 }
 
+/// Decimals for tick labels at `ticks`: the fewest (0 to 6) with which every label is
+/// distinct and the gap between neighbouring ticks is written exactly.
+pub fn tick_decimals(ticks: &[f64]) -> usize {
+    let step = ticks
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    (0..=6)
+        .find(|&d| {
+            let labels: Vec<String> = ticks.iter().map(|x| format!("{x:.d$}")).collect();
+            let distinct = labels.windows(2).all(|w| w[0] != w[1]);
+            let scale = 10f64.powi(d as i32);
+            let exact =
+                !step.is_finite() || ((step * scale).round() - step * scale).abs() < 1e-6 * (step * scale).max(1.0);
+            distinct && exact
+        })
+        .unwrap_or(6)
+}
+
 /// The shortest text that reads back as `x` (for factor values).
 pub fn short(x: f64) -> String {
     if !x.is_finite() {
@@ -294,6 +314,10 @@ mod tests {
         assert_eq!(sig(859.8), "859.8");
         assert_eq!(sig(102.0), "102");
         assert_eq!(sig(1.5), "1.500");
+        assert_eq!(tick_decimals(&[0.5, 0.55, 0.6, 0.65]), 2);
+        assert_eq!(tick_decimals(&[0.5, 0.6, 0.7]), 1);
+        assert_eq!(tick_decimals(&[2000.0, 2005.0, 2010.0]), 0);
+        assert_eq!(tick_decimals(&[0.0, 0.25, 0.5]), 2);
         assert_eq!(decimals_for(1.0, 6), 1);
         assert_eq!(decimals_for(0.04, 5), 2);
         assert_eq!(decimals_for(0.03, 8), 3);

@@ -456,20 +456,49 @@ fn report_is_one_self_contained_page_with_every_chart() {
         "compare.csv's bootstrap intervals are shown"
     );
     assert!(sweep_html.contains(&format!("ruralgov report {} --out ", arg(&dir))));
-    // Findings: largest effect relative to its interval first.
-    let ratios: Vec<f64> = sweep_html
+    // Findings: metric by metric, and within a metric the largest effect (in its unit) first.
+    let rows: Vec<(String, f64)> = sweep_html
         .split("<tr class=\"")
         .skip(1)
         .filter_map(|row| {
-            let cell = row.split("<td class=\"num ratio\">").nth(1)?;
-            cell.split('<').next()?.parse::<f64>().ok()
+            let metric = row
+                .split("<td class=\"metric\">")
+                .nth(1)?
+                .split('<')
+                .next()?
+                .to_string();
+            let cell = row.split("<td class=\"num effect\">").nth(1)?;
+            let x = cell.split('<').next()?.replace('−', "-").replace('+', "");
+            Some((metric, x.parse::<f64>().ok()?))
         })
         .collect();
-    assert!(ratios.len() >= 4, "findings rows: {ratios:?}");
-    assert!(
-        ratios.windows(2).all(|w| w[0] >= w[1]),
-        "findings sorted by |difference| / half-width: {ratios:?}"
-    );
+    assert!(rows.len() >= 4, "findings rows: {rows:?}");
+    for w in rows.windows(2) {
+        if w[0].0 == w[1].0 {
+            assert!(
+                w[0].1.abs() >= w[1].1.abs(),
+                "findings not sorted by |difference| within a metric: {rows:?}"
+            );
+        }
+    }
+    let metrics: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let mut seen: Vec<&String> = Vec::new();
+    for m in metrics {
+        if seen.last() != Some(&m) {
+            assert!(!seen.contains(&m), "a metric's rows are not together: {rows:?}");
+            seen.push(m);
+        }
+    }
+    // The first screen: a headline with the key chart and the largest effects.
+    let head = sweep_html
+        .split("<section id=\"headline\"")
+        .nth(1)
+        .expect("a headline section");
+    let head = head.split("</section>").next().unwrap();
+    assert!(head.contains("<svg"), "the headline shows the key chart");
+    assert!(head.contains("Governance index"), "the headline names the first metric");
+    let pos = sweep_html.find("id=\"headline\"").unwrap();
+    assert!(pos < sweep_html.find("id=\"run\"").unwrap(), "the headline comes first");
 }
 
 #[test]
@@ -566,4 +595,85 @@ fn report_loads_in_headless_chromium_without_errors() {
     let white = img.pixels().filter(|p| p.0 == [255, 255, 255]).count();
     assert!(colours.len() > 50, "the screenshot is blank: {} colours", colours.len());
     assert!(white < 1600 * 900, "the screenshot is all white");
+}
+
+/// The tick labels of an SVG chart: runs of consecutive numeric `<text>` elements on one
+/// axis (same `x` with `text-anchor="end"`: a y axis; same `y` with `text-anchor="middle"`: an
+/// x axis). Any other text ends a run, so the axes of separate panels are separate runs.
+fn svg_tick_groups(svg: &str) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut current: (String, Vec<String>) = (String::new(), Vec::new());
+    for part in svg.split("<text").skip(1) {
+        let Some((attrs, rest)) = part.split_once('>') else {
+            continue;
+        };
+        let label = rest.split("</text>").next().unwrap_or("").trim().to_string();
+        let numeric = !label.is_empty()
+            && label
+                .trim_start_matches(['−', '-'])
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+        let attr = |name: &str| {
+            attrs
+                .split(&format!(" {name}=\""))
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("")
+                .to_string()
+        };
+        let key = match (numeric && !attrs.contains("rotate("), attr("text-anchor").as_str()) {
+            (true, "end") => format!("y x={}", attr("x")),
+            (true, "middle") => format!("x y={}", attr("y")),
+            _ => String::new(),
+        };
+        if key != current.0 || key.is_empty() {
+            let done = std::mem::take(&mut current.1);
+            if done.len() >= 2 {
+                groups.push(done);
+            }
+            current.0 = key.clone();
+        }
+        if !key.is_empty() {
+            current.1.push(label);
+        }
+    }
+    if current.1.len() >= 2 {
+        groups.push(current.1);
+    }
+    groups
+}
+
+#[test]
+fn chart_tick_labels_are_distinct_and_as_precise_as_the_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tiny_run(tmp.path());
+    let sweep_dir = sweep(tmp.path(), "arms", ARMS);
+    let mut checked = 0;
+    for dir in [run, sweep_dir] {
+        plot(&dir, &["--format", "svg"]);
+        for name in files(&dir.join("charts"), "svg") {
+            // The pyramid's axis counts persons both ways from 0: 20 appears on each side.
+            if name.starts_with("pyramid") {
+                continue;
+            }
+            let svg = fs::read_to_string(dir.join("charts").join(&name)).unwrap();
+            for g in svg_tick_groups(&svg) {
+                let mut seen = std::collections::BTreeSet::new();
+                for l in &g {
+                    assert!(
+                        seen.insert(l.clone()),
+                        "{name}: tick label {l} repeats on one axis: {g:?}"
+                    );
+                }
+                // Equal decimals on one axis, so 0.05 steps read 0.50, 0.55 and not 0.5, 0.6.
+                let decimals: std::collections::BTreeSet<usize> = g
+                    .iter()
+                    .map(|l| l.split_once('.').map_or(0, |(_, f)| f.len()))
+                    .collect();
+                assert_eq!(decimals.len(), 1, "{name}: mixed precision on one axis: {g:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} axes found");
 }
