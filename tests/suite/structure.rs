@@ -175,3 +175,30 @@ fn every_output_file_is_documented() {
         assert!(arch.contains(f), "docs/ARCHITECTURE.md does not name {f}");
     }
 }
+
+#[test]
+fn parameters_md_matches_the_declarations() {
+    let text = ruralgov::scenario::params::markdown(&ruralgov::scenario::Scenario::params());
+    let path = root().join("docs").join("parameters.md");
+    if std::env::var_os("RURALGOV_UPDATE_DOCS").is_some() {
+        fs::write(&path, &text).unwrap();
+    }
+    let doc = fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        doc == text,
+        "docs/parameters.md is out of date with the declarations in src/scenario/mod.rs; regenerate it with RURALGOV_UPDATE_DOCS=1 cargo test --test tests parameters"
+    );
+}
+
+#[test]
+fn every_parameter_has_a_documented_reason() {
+    let params = ruralgov::scenario::Scenario::params();
+    // Every key that the loader accepts is declared (the schema comes from the same structs).
+    assert!(params.len() > 100, "{} parameters", params.len());
+    let missing: Vec<&str> = params
+        .iter()
+        .filter(|p| p.source.trim().is_empty() || p.doc.trim().is_empty())
+        .map(|p| p.key.as_str())
+        .collect();
+    assert!(missing.is_empty(), "parameters without a doc or a reason: {missing:?}");
+}
