@@ -21,7 +21,7 @@ fi
 "$bin" compare "$sweep" --bootstrap 2000 > /dev/null
 
 mkdir -p results/examples
-rm -f results/examples/*.png results/examples/*.svg results/examples/report.html
+rm -f results/examples/*.png results/examples/*.svg results/examples/report.html results/examples/.ruralgov-charts.json
 "$bin" plot "$sweep" --out results/examples --format png
 "$bin" report "$sweep" --out results/examples
 du -sh results/examples
