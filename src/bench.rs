@@ -120,10 +120,10 @@ pub fn run(
         state_bytes_per_villager: world.bytes_per_villager(),
         peak_bytes_per_villager: peak as f64 / registered.max(1) as f64,
         profile: if profile {
-            crate::model::Profile::NAMES
+            crate::model::Stage::ALL
                 .iter()
                 .zip(timers.seconds)
-                .map(|(n, s)| (n.to_string(), s / villager_steps.max(1) as f64))
+                .map(|(n, s)| (n.name().to_string(), s / villager_steps.max(1) as f64))
                 .collect()
         } else {
             Vec::new()

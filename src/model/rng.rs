@@ -199,6 +199,8 @@ pub enum Phase {
     Init = 0,
     /// 1. Demography.
     Demography = 1,
+    /// 2. Market exposure.
+    Market = 2,
     /// 3. Value dynamics.
     Values = 3,
     /// 4. Migration and return.
@@ -213,8 +215,14 @@ pub enum Phase {
     Elections = 8,
     /// 9. Allocation and capture.
     Allocation = 9,
+    /// 10. Trust.
+    Trust = 10,
     /// 11. Party organisation.
     Party = 11,
+    /// 12. Observation.
+    Observation = 12,
+    /// Personal traits fixed for life (confidence bounds): keyed by the villager's birth month.
+    Trait = 13,
     /// Region-level draws (village sizes).
     Region = 15,
 }
@@ -263,6 +271,38 @@ impl Keyed {
     #[inline(always)]
     pub fn u64(&self, i: usize) -> u64 {
         mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F))
+    }
+}
+
+/// Personal traits fixed for life, without storage: a villager's trait is a hash of the seed,
+/// the village, the slot and the month of the villager's birth (`stamp - age`, with `stamp`
+/// the step counter, which advances with age), so it stays the same from month to month and
+/// a new occupant of the slot gets a new one. (A repack moves villagers to new slots and so
+/// redraws their traits; repacks are rare and deterministic.)
+#[derive(Debug, Clone, Copy)]
+pub struct Traits {
+    key: u64,
+    stamp: u64,
+}
+
+impl Traits {
+    /// The traits of village `village` at step counter `stamp`.
+    pub fn new(seed: u64, village: u32, stamp: u32) -> Traits {
+        Traits {
+            key: unit_key(0x082E_FA98_EC4E_6C89, seed, village, 0, Phase::Trait),
+            stamp: stamp as u64,
+        }
+    }
+
+    /// A standard-normal-like trait of slot `i` aged `age` months: the logistic quantile of
+    /// the hash, scaled to unit variance (`sqrt(3) / pi`), in f32.
+    #[inline(always)]
+    pub fn normal(&self, i: usize, age: u16) -> f32 {
+        let birth = self.stamp.wrapping_sub(age as u64);
+        let h = mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        // A uniform in (0, 1) from the top 24 bits, never 0 or 1.
+        let u = ((h >> 40) as f32 + 0.5) * (1.0 / 16_777_216.0);
+        0.551_328_9 * (u / (1.0 - u)).ln()
     }
 }
 

@@ -1,21 +1,24 @@
-//! Process 2, market exposure: `market` drifts toward 1 with the region's market exposure,
-//! faster for migrants (who live in the market economy) and for the young.
+//! Process 2, market exposure: each villager's `market` relaxes toward the benefit
+//! orientation of the economy they live in: the region's market exposure for residents, the
+//! city's (`values.migrant_exposure`) for migrants, a little more for the young. With the
+//! exposure constant, `market` has a rest point; a rising exposure drives it up.
 
 use crate::model::agents::{residence, AgentsMut};
+use crate::model::rng::monthly;
 use crate::model::{StepCtx, Village};
 
 /// Run market exposure for one village (no randomness).
 pub fn run(ctx: &StepCtx, _v: &mut Village, a: &mut AgentsMut) {
     let vals = &ctx.sc.values;
-    let base = (vals.market_drift / 12.0 * ctx.exposure) as f32;
-    let migrant = vals.migrant_drift_factor as f32;
-    let young_f = vals.young_drift_factor as f32;
+    let rate = monthly(vals.market_drift) as f32;
+    let (home, city) = (ctx.exposure as f32, vals.migrant_exposure as f32);
+    let young_plus = vals.young_exposure as f32;
     let young = (vals.young_age * 12.0) as u16;
     // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
     let (res, age) = (&*a.residence, &*a.age);
     for ((m, &r), &age) in a.market.iter_mut().zip(res).zip(age) {
-        let d = base * if r == residence::MIGRANT { migrant } else { 1.0 } * if age < young { young_f } else { 1.0 };
-        let moved = (*m + d.min(1.0) * (1.0 - *m)).clamp(0.0, 1.0);
+        let target = if r == residence::MIGRANT { city } else { home } + if age < young { young_plus } else { 0.0 };
+        let moved = (*m + rate * (target.min(1.0) - *m)).clamp(0.0, 1.0);
         *m = if r == residence::VACANT { *m } else { moved };
     }
 }

@@ -1,23 +1,33 @@
-//! Process 3, value dynamics: bounded-confidence influence (Deffuant-Weisbuch) on `market`
-//! and `civic` along the procedural clan-clustered small-world network, and the slow erosion
-//! of `civic` by benefit orientation ("vulgar culture") and by life away from the village.
+//! Process 3, value dynamics: bounded-confidence influence (Deffuant et al. 2000) on
+//! `market` and `civic` along the procedural clan-clustered small-world network, with
+//! heterogeneous confidence bounds (each villager's own, fixed for life; Lorenz 2010),
+//! optional negative influence beyond a rejection bound (Jager and Amblard 2005), and noise:
+//! now and then a villager's view is redrawn at random (Pineda, Toral and Hernandez-Garcia
+//! 2009), which keeps opinions diverse. Then `civic` erodes in proportion to `market`
+//! ("vulgar culture"), is renewed by community life in proportion to the share of the
+//! village's registered adults who still live in it, and decays among migrants.
 
 use crate::model::agents::{residence, AgentsMut};
-use crate::model::rng::{Keyed, Network, Phase};
-use crate::model::{StepCtx, Village};
+use crate::model::rng::{monthly, stream, Events, Keyed, Network, Phase, Traits};
+use crate::model::{burn_in_steps, StepCtx, Village};
 use crate::scenario::Mixing;
 
-/// The bounded-confidence exchange between `i` and `j` if `go` (see [`super::deffuant`]),
-/// written with selects: whether a pair interacts and is within the bound is not predictable.
+/// A villager's confidence bound: the median times `exp(spread x z)`, `z` the villager's
+/// normal trait (fixed for life).
 #[inline(always)]
-fn exchange(x: &mut [f32], i: usize, j: usize, go: bool, eps: f32, mu: f32) {
-    let (xi, xj) = (x[i], x[j]);
-    let d = xj - xi;
-    let go = go & (d.abs() < eps);
-    let ni = (xi + mu * d).clamp(0.0, 1.0);
-    let nj = (xj - mu * d).clamp(0.0, 1.0);
-    x[i] = if go { ni } else { xi };
-    x[j] = if go { nj } else { xj };
+pub fn bound(traits: &Traits, i: usize, age: u16, eps: f32, spread: f32) -> f32 {
+    eps * (spread * traits.normal(i, age)).exp()
+}
+
+/// One side of an encounter: `x` moves toward `other` by `mu` of the distance when closer
+/// than its own bound `eps`, away from it when farther than `reject` (written with selects).
+#[inline(always)]
+pub fn respond(x: f32, other: f32, eps: f32, reject: f32, mu: f32) -> f32 {
+    let d = other - x;
+    let toward = d.abs() < eps;
+    let away = d.abs() > reject;
+    let step = if toward { mu * d } else if away { -mu * d } else { 0.0 };
+    (x + step).clamp(0.0, 1.0)
 }
 
 /// Run value dynamics for one village.
@@ -25,7 +35,17 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let vals = &sc.values;
     let net = Network::new(sc.run.seed, v.id, a.len(), vals.ties, vals.rewire);
-    let (eps, mu) = (vals.confidence_bound as f32, vals.convergence as f32);
+    let (eps, mu, spread) = (
+        vals.confidence_bound as f32,
+        vals.convergence as f32,
+        vals.bound_spread as f32,
+    );
+    let reject = if vals.rejection_bound >= 1.0 {
+        f32::INFINITY
+    } else {
+        vals.rejection_bound as f32
+    };
+    let traits = Traits::new(sc.run.seed, v.id, ctx.step.max(burn_in_steps(sc)));
     if vals.ties > 0 {
         // One keyed draw per resident: its high half against the interaction probability, its
         // low half picks the tie.
@@ -34,10 +54,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let n = a.len();
         let ties = vals.ties as u64;
         let res = &a.residence[..n];
+        let ages = &a.age[..n];
         let (market, civic) = (&mut a.market[..n], &mut a.civic[..n]);
         // Blocks of slots: first, without branches, the residents who interact and the tie
         // each picks (this reads only residence, which the exchanges do not change); then the
-        // exchanges in slot order, each applied with selects when the partner is a resident.
+        // exchanges in slot order, each side responding with its own bound.
         const BLOCK: usize = 256;
         let (mut who, mut pick) = ([0u32; BLOCK], [0u32; BLOCK]);
         for start in (0..n).step_by(BLOCK) {
@@ -57,19 +78,51 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                     Mixing::Random => ((low * n as u64) >> 32) as usize,
                 }
                 .min(n - 1);
-                let go = (j != i) & (res[j] == residence::RESIDENT);
-                exchange(market, i, j, go, eps, mu);
-                exchange(civic, i, j, go, eps, mu);
+                if j == i || res[j] != residence::RESIDENT {
+                    continue;
+                }
+                let (ei, ej) = (
+                    bound(&traits, i, ages[i], eps, spread),
+                    bound(&traits, j, ages[j], eps, spread),
+                );
+                for x in [&mut *market, &mut *civic] {
+                    let (xi, xj) = (x[i], x[j]);
+                    x[i] = respond(xi, xj, ei, reject, mu);
+                    x[j] = respond(xj, xi, ej, reject, mu);
+                }
             }
         }
     }
-    // Erosion: branch-free over all slots (vacant slots keep their value), so it vectorises.
-    let erosion = (vals.civic_erosion / 12.0) as f32;
-    let away = (vals.migrant_civic_decay / 12.0) as f32;
+    // Noise: a resident's `market` or `civic` redrawn uniformly (skip-ahead over the slots,
+    // each event picking the value).
+    if vals.noise > 0.0 {
+        let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Values);
+        let mut events = Events::new(vals.noise.min(1.0), a.len());
+        while let Some(i) = events.next(&mut rng) {
+            if a.residence[i] == residence::RESIDENT {
+                let x = rng.u64();
+                let u = (x >> 40) as f32 * (1.0 / 16_777_216.0);
+                if x & 1 == 0 {
+                    a.market[i] = u;
+                } else {
+                    a.civic[i] = u;
+                }
+            }
+        }
+    }
+    // Erosion and renewal of `civic`: branch-free over all slots (vacant slots keep their
+    // value), so it vectorises. Community life renews in proportion to the share of the
+    // village's registered adults who live in it.
+    let residents = a.residence.iter().filter(|&&r| r == residence::RESIDENT).count();
+    let community = (residents as f64 / v.alive.max(1) as f64) as f32;
+    let erosion = monthly(vals.civic_erosion) as f32;
+    let renewal = monthly(vals.civic_renewal) as f32 * community;
+    let away = monthly(vals.migrant_civic_decay) as f32;
     for ((c, &m), &r) in a.civic.iter_mut().zip(&*a.market).zip(&*a.residence) {
-        let d = erosion * m * *c + if r == residence::MIGRANT { away * *c } else { 0.0 };
-        let eroded = (*c - d).clamp(0.0, 1.0);
-        *c = if r == residence::VACANT { *c } else { eroded };
+        let home = r == residence::RESIDENT;
+        let d = erosion * m * *c + if home { -renewal * (1.0 - *c) } else { away * *c };
+        let moved = (*c - d).clamp(0.0, 1.0);
+        *c = if r == residence::VACANT { *c } else { moved };
     }
 }
 
