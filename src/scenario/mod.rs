@@ -373,6 +373,8 @@ section! {
         base_mediation: f64 = 2.0, [0.0, 1000.0], "per month", "guess";
         /// Probability that a settlement or complaint backed by the threat of a court case (or the police) is enforced.
         court: f64 = 0.5, [0.0, 1.0], "probability", "rural people's courts and police stations enforce some, not all; guess";
+        /// Probability that a victim of the bully reports it (times one minus the faction's power: fear).
+        report: f64 = 0.3, [0.0, 1.0], "probability", "the 'acquaintance society': few report a bully; guess";
         /// Probability that a villager brings a dispute to the branch at trust 1 (0.3 of it at trust 0).
         bring_to_branch: f64 = 0.9, [0.0, 1.0], "probability", "who distrusts the branch settles disputes otherwise; guess";
         /// Weight of rent in the leak choice of a branch controller.

@@ -328,3 +328,120 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
         v.efficacy = (v.efficacy + 0.05 * (own as f32 / decided as f32 - v.efficacy)).clamp(0.0, 1.0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{residents, run_months, with_village, world};
+    use crate::model::World;
+
+    #[test]
+    fn the_leak_is_a_choice_against_detection_and_sanction() {
+        let none = |_: f64| 0.0;
+        assert_eq!(choose_leak(1.0, 0.0, 0.5, 4.0, none), 0.9, "undetected and shameless: all");
+        assert_eq!(choose_leak(0.0, 0.0, 0.5, 4.0, none), 0.0, "no value: nothing");
+        let moral = choose_leak(1.0, 2.0, 0.0, 4.0, none);
+        assert!((moral - 0.25).abs() < 1e-9, "guilt caps it at value / 2 moral: {moral}");
+        let watched = |l: f64| (0.9 * l).min(1.0);
+        assert!(choose_leak(1.0, 0.5, 0.5, 4.0, watched) < choose_leak(1.0, 0.5, 0.5, 4.0, none));
+        let sure = |l: f64| if l > 0.0 { 1.0 } else { 0.0 };
+        assert_eq!(choose_leak(1.0, 0.5, 1.0, 10.0, sure), 0.0, "sure detection and sanction: nothing");
+    }
+
+    /// A village whose committee an economic elite controls (market 0.6, civic 0.4), with
+    /// `concentration` and `monitors` volunteers; one month: (leak, delivered culture money).
+    fn month(concentration: f32, committee: f64, capacity: f32) -> (f32, f64) {
+        let mut w: World = world(400);
+        w.scenario.party_state.supervision_committees = committee.into();
+        w.scenario.party_state.volunteer_monitors = 5.0;
+        w.scenario.paths.culture.intensity = 1.0.into();
+        let d = with_village(&mut w, 0, |v, a| {
+            let d = residents(a)[5];
+            a.market[d] = 0.6;
+            a.civic[d] = 0.4;
+            for i in 0..a.len() {
+                a.civic[i] = a.civic[i].max(0.9);
+            }
+            a.civic[d] = 0.4;
+            v.committee.director = d as u32;
+            v.committee.controller = Controller::Economic;
+            v.committee.concentration = concentration;
+            v.branch.capacity = capacity;
+            v.formalism = 0.0;
+            v.sanction_memory = 0.5;
+            d
+        });
+        let _ = d;
+        run_months(&mut w, 1..2, |c, v, a| {
+            c.pressure = 0.0;
+            run(c, v, a)
+        });
+        let v = &w.villages[0];
+        (v.leak, v.delivered[PolicyPath::Culture.index()])
+    }
+
+    #[test]
+    fn monitors_and_the_branch_check_deter_capture() {
+        let (alone, _) = month(1.0, 0.0, 0.8);
+        let (watched, _) = month(1.0, 1.0, 0.8);
+        let (checked, _) = month(0.2, 0.0, 0.8);
+        assert!(alone > 0.5, "one person, no monitors: {alone}");
+        assert!(watched < alone - 0.1, "monitors: {watched} vs {alone}");
+        assert!(checked < alone - 0.1, "a separate capable branch checks: {checked} vs {alone}");
+    }
+
+    #[test]
+    fn captured_programme_money_is_not_delivered() {
+        let (leak, delivered) = month(1.0, 0.0, 0.8);
+        let (leak2, delivered2) = month(1.0, 1.0, 0.8);
+        let sent = 40_000.0 / 12.0;
+        assert!((delivered / (sent * (1.0 - leak as f64)) - 1.0).abs() < 1e-4, "{delivered}");
+        assert!(delivered2 > delivered, "less capture, more delivered: {leak} {leak2}");
+    }
+
+    #[test]
+    fn meetings_give_autonomy_and_a_strong_top_down_branch_crowds_it_out() {
+        let autonomy = |meetings: f64, admin: f32, capacity: f32| {
+            let mut w: World = world(400);
+            w.scenario.governance.base_meetings = meetings;
+            w.scenario.governance.quorum = 0.05;
+            w.villages[0].committee.autonomy = 0.3;
+            w.villages[0].committee.concentration = 0.0;
+            run_months(&mut w, 1..37, |c, v, a| {
+                c.pressure = 0.0;
+                v.branch.administrative = admin;
+                v.branch.capacity = capacity;
+                run(c, v, a)
+            });
+            w.villages[0].committee.autonomy
+        };
+        let none = autonomy(0.0, 0.0, 0.5);
+        let some = autonomy(2.0, 0.0, 0.5);
+        let crowded = autonomy(2.0, 1.0, 1.0);
+        assert!(none < 0.3, "no meetings: autonomy falls ({none})");
+        assert!(some > 0.5, "quorate meetings decide ({some})");
+        assert!(crowded < some - 0.2, "a capable top-down branch overrules: {crowded} vs {some}");
+    }
+
+    #[test]
+    fn recorded_demands_are_met_with_funds_or_expire() {
+        let run_with = |transfers: f64| {
+            let mut w: World = world(400);
+            with_village(&mut w, 0, |_, a| {
+                for &i in residents(a).iter().take(50) {
+                    a.part[i] |= part::DEMAND;
+                }
+            });
+            let stats = run_months(&mut w, 1..2, |c, v, a| {
+                c.transfers = transfers;
+                run(c, v, a)
+            });
+            (stats[0].demands_met, stats[0].demands_expired)
+        };
+        let (met0, expired0) = run_with(0.0);
+        let (met1, _) = run_with(5_000.0);
+        assert_eq!(met0, 0);
+        assert!(expired0 > 0, "unmet demands expire");
+        assert!(met1 >= 40, "met {met1}");
+    }
+}

@@ -116,3 +116,77 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{mean, residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// Culture for a year with `money` delivered each month and formalism `formal`:
+    /// (attendees, mean civic at the end, real events, box-ticking events).
+    fn culture_year(w: &World, money: f64, formal: f32) -> (u64, f64, u64, u64) {
+        let mut w = w.clone();
+        let mut scratch = Scratch::default();
+        let stats = run_months(&mut w, 1..13, |c, v, a| {
+            v.delivered[PolicyPath::Culture.index()] = money;
+            v.formalism = formal;
+            run(c, v, a, &mut scratch)
+        });
+        let civic = with_village(&mut w, 0, |_, a| mean(a.civic, &residents(a)));
+        (
+            total(&stats, |s| s.attendees),
+            civic,
+            total(&stats, |s| s.events),
+            total(&stats, |s| s.formal_events),
+        )
+    }
+
+    fn lukewarm() -> World {
+        let mut w = world(400);
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.civic[i] = 0.6;
+                a.market[i] = 0.3;
+            }
+        });
+        w
+    }
+
+    #[test]
+    fn programme_events_draw_attendees_and_move_them_toward_traditional_virtue() {
+        let w = lukewarm();
+        let (base_n, base_civic, base_events, _) = culture_year(&w, 0.0, 0.0);
+        let (n, civic, events, formal) = culture_year(&w, 5_000.0, 0.0);
+        assert!(events > base_events + 30, "events {base_events} -> {events}");
+        assert_eq!(formal, 0);
+        assert!(n > 3 * base_n.max(1), "attendees {base_n} -> {n}");
+        assert!(civic > base_civic + 0.02, "civic {base_civic} -> {civic}");
+    }
+
+    #[test]
+    fn formalism_turns_events_into_box_ticking() {
+        let w = lukewarm();
+        let (n, _, events, formal) = culture_year(&w, 5_000.0, 1.0);
+        let (n_real, _, events_real, _) = culture_year(&w, 5_000.0, 0.0);
+        // About 75 programme events a year: all box-ticking; only the few festivals are real.
+        assert!(formal > 50 && events < 12, "box-ticking {formal}, real {events}");
+        assert!(events_real > 50 && n_real > 3 * n.max(1), "real {events_real} events, {n_real} attendees vs {n}");
+    }
+
+    #[test]
+    fn villagers_far_from_the_message_are_not_moved_by_it() {
+        let mut w = world(400);
+        w.scenario.values.confidence_bound = 0.1;
+        w.scenario.values.bound_spread = 0.0;
+        w.scenario.paths.culture.attend_base = 5.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.civic[i] = 0.3;
+                a.market[i] = 0.9;
+            }
+        });
+        let (n, civic, _, _) = culture_year(&w, 5_000.0, 0.0);
+        assert!(n > 100, "they come ({n})");
+        assert!((civic - 0.3).abs() < 1e-6, "but the traditional virtues are beyond their bound: {civic}");
+    }
+}

@@ -120,11 +120,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             v.bully_power = (v.bully_power + g.bully_gain as f32 * (1.0 - v.bully_power)).clamp(0.0, 1.0);
             // The victim may report the bully: deterred by its power; supported by a legal
             // unit if one is left.
-            if chance(&mut rng, 1.0 - v.bully_power as f64) {
+            if chance(&mut rng, g.report * (1.0 - v.bully_power as f64)) {
                 reports += 1;
                 let supported = legal_units > 0;
                 legal_units = legal_units.saturating_sub(supported as u32);
-                let p = g.court * if supported { 1.0 } else { 0.3 };
+                let p = g.court * if supported { 1.0 } else { 0.2 };
                 if chance(&mut rng, p) {
                     prosecuted += 1;
                     prosecute_one(a, &mut rng);
@@ -231,3 +231,151 @@ fn prosecute_one(a: &mut AgentsMut, rng: &mut Stream) {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    /// A village with frequent disputes and a capable branch (capacity 0.6, no formalism),
+    /// everybody trusting it (all disputes are brought), no bullies.
+    fn disputing() -> World {
+        let mut w = world(400);
+        w.scenario.governance.dispute_rate = 3.0;
+        w.scenario.governance.base_mediation = 0.0;
+        let v = &mut w.villages[0];
+        v.branch.capacity = 0.6;
+        v.formalism = 0.0;
+        v.order = 0.5;
+        v.bully_power = 0.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.trust_branch[i] = 1.0;
+                if a.role[i] == role::BULLY {
+                    a.role[i] = role::ORDINARY;
+                }
+            }
+        });
+        w
+    }
+
+    /// A year of disputes with `legal` yuan of legal programme money delivered each month:
+    /// (legal share, order at the end, disputes by force, demands heard).
+    fn year_with(w: &World, legal: f64) -> (f64, f32, u64, u64) {
+        let mut w = w.clone();
+        let stats = run_months(&mut w, 1..13, |c, v, a| {
+            v.delivered[PolicyPath::Legal.index()] = legal;
+            run(c, v, a)
+        });
+        let n = total(&stats, |s| s.disputes);
+        assert!(n > 200, "disputes {n}");
+        let settled = total(&stats, |s| s.legal + s.force + s.unresolved);
+        assert_eq!(settled, n, "every dispute takes exactly one outcome");
+        (
+            total(&stats, |s| s.legal) as f64 / n as f64,
+            w.villages[0].order,
+            total(&stats, |s| s.force),
+            total(&stats, |s| s.listened),
+        )
+    }
+
+    #[test]
+    fn delivered_legal_units_mediate_disputes_and_raise_order() {
+        let w = disputing();
+        let (share0, order0, _, heard0) = year_with(&w, 0.0);
+        let (share1, order1, _, heard1) = year_with(&w, 50_000.0);
+        assert_eq!(share0, 0.0, "no mediation without units");
+        assert!(share1 > 0.3, "legal share {share1}");
+        assert!(order1 > order0 + 0.1, "order {order0} -> {order1}");
+        assert_eq!(heard0, 0);
+        assert!(heard1 > 50, "spare units hear demands: {heard1}");
+    }
+
+    #[test]
+    fn a_powerful_bully_faction_deters_mediation_where_the_branch_has_no_capacity() {
+        // One month, so the faction has no time to be prosecuted away: the share of disputes
+        // mediated with legal units, with and without a dominant bully faction.
+        let share = |bullied: bool| {
+            let mut w = disputing();
+            w.scenario.governance.dispute_rate = 12.0;
+            w.scenario.governance.court = 0.5;
+            w.villages[0].branch.capacity = 0.0;
+            if bullied {
+                w.villages[0].bully_power = 0.95;
+                with_village(&mut w, 0, |_, a| {
+                    for &i in residents(a).iter().take(30) {
+                        a.role[i] = role::BULLY;
+                    }
+                });
+            }
+            let stats = run_months(&mut w, 1..2, |c, v, a| {
+                v.delivered[PolicyPath::Legal.index()] = 500_000.0;
+                run(c, v, a)
+            });
+            stats[0].legal as f64 / stats[0].disputes.max(1) as f64
+        };
+        let (free, bullied) = (share(false), share(true));
+        assert!(free > 0.3, "mediation without bullies: {free}");
+        assert!(bullied < 0.1 * free, "mediation under the bully: {bullied} vs {free}");
+    }
+
+    #[test]
+    fn the_branch_stance_decides_whom_it_sides_with() {
+        let sided = |stance: f32| {
+            let mut w = world(400);
+            w.scenario.governance.dispute_rate = 0.0;
+            w.scenario.governance.conflict_rate = 6.0;
+            w.villages[0].branch.stance = stance;
+            let standing0 = w.villages[0].branch.standing;
+            let stats = run_months(&mut w, 1..4, |c, v, a| {
+                c.pressure = 1.0;
+                run(c, v, a)
+            });
+            let standing = w.villages[0].branch.standing;
+            (
+                total(&stats, |s| s.sided_with_villager),
+                total(&stats, |s| s.conflicts),
+                standing - standing0,
+            )
+        };
+        let (gov, n0, up) = sided(0.0);
+        let (vil, n1, down) = sided(1.0);
+        assert!(n0 > 100 && n1 > 100);
+        assert_eq!(gov, 0);
+        assert_eq!(vil, n1);
+        // Siding with villagers without legal aid costs standing with the township.
+        assert!(up > 0.0 && down < 0.0, "standing {up} vs {down}");
+    }
+
+    #[test]
+    fn reported_bullies_are_prosecuted_more_with_legal_support() {
+        let prosecutions = |legal: f64| {
+            let mut w = disputing();
+            w.villages[0].branch.capacity = 0.0;
+            w.villages[0].bully_power = 0.3;
+            w.scenario.governance.court = 0.8;
+            with_village(&mut w, 0, |_, a| {
+                for &i in residents(a).iter().take(20) {
+                    a.role[i] = role::BULLY;
+                }
+            });
+            let stats = run_months(&mut w, 1..13, |c, v, a| {
+                v.delivered[PolicyPath::Legal.index()] = legal;
+                run(c, v, a)
+            });
+            (total(&stats, |s| s.bully_reports), total(&stats, |s| s.bully_prosecutions))
+        };
+        let (r0, p0) = prosecutions(0.0);
+        let (r1, p1) = prosecutions(50_000.0);
+        assert!(r0 > 10 && r1 > 0, "reports {r0} {r1}");
+        assert!(p1 as f64 / r1 as f64 > 2.0 * p0 as f64 / r0 as f64, "prosecuted {p0}/{r0} vs {p1}/{r1}");
+    }
+
+    #[test]
+    fn units_are_exact_in_expectation() {
+        let mut rng = stream(1, 0, 1, Phase::Disputes);
+        let n: u32 = (0..10_000).map(|_| units(250.0, 100.0, &mut rng)).sum();
+        assert!((n as f64 / 10_000.0 - 2.5).abs() < 0.02, "mean units {}", n as f64 / 10_000.0);
+        assert_eq!(units(0.0, 100.0, &mut rng), 0);
+    }
+}

@@ -439,8 +439,8 @@ mod tests {
                     all += v.alive as usize;
                     for i in occupied(a) {
                         if a.residence[i] == residence::MIGRANT {
-                            assert!((16 * 12..51 * 12).contains(&a.age[i]), "migrants are of working age");
-                            assert!(a.away[i] < 60);
+                            assert!((16 * 12..61 * 12).contains(&a.age[i]), "migrants are of working age");
+                            assert!((1..60).contains(&a.away[i]));
                         }
                     }
                 });

@@ -144,3 +144,105 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::process::testkit::{mean, residents, run_months, total, with_village, world};
+    use crate::model::World;
+
+    #[test]
+    fn more_funds_raise_service_quality() {
+        let quality = |funds: f64| {
+            let mut w = world(400);
+            w.scenario.paths.services.contribution = 0.0;
+            run_months(&mut w, 1..13, |c, v, a| {
+                v.funds_for_services = funds;
+                run(c, v, a)
+            });
+            w.villages[0].service_quality
+        };
+        let (none, some, lots) = (quality(0.0), quality(20_000.0), quality(200_000.0));
+        assert!(none < 0.35, "depreciation alone: {none}");
+        assert!(some > none + 0.05 && lots > some, "{none} {some} {lots}");
+    }
+
+    /// A year of needs with `money` yuan of platform money delivered each month and every
+    /// helper's `civic` at `civic`: (platform matches, needs).
+    fn platform_year(money: f64, civic: f32) -> (u64, u64) {
+        let mut w: World = world(400);
+        w.scenario.paths.services.need_sick = 0.1;
+        w.scenario.paths.services.informal_help = 0.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.civic[i] = civic;
+            }
+        });
+        let stats = run_months(&mut w, 1..13, |c, v, a| {
+            v.delivered[PolicyPath::Services.index()] = money;
+            run(c, v, a)
+        });
+        (total(&stats, |s| s.platform_matches), total(&stats, |s| s.needs))
+    }
+
+    #[test]
+    fn the_platform_matches_only_with_its_delivered_money() {
+        let (none, needs) = platform_year(0.0, 0.8);
+        let (some, _) = platform_year(20_000.0, 0.8);
+        assert!(needs > 100);
+        assert_eq!(none, 0, "no money, no platform");
+        assert!(some > needs / 3, "matches {some} of {needs}");
+    }
+
+    #[test]
+    fn the_platform_fails_without_willing_helpers() {
+        let (matches, needs) = platform_year(20_000.0, 0.0);
+        assert!(needs > 100);
+        assert_eq!(matches, 0, "nobody willing to help: the platform cannot match");
+    }
+
+    #[test]
+    fn monitors_sanctions_raise_cooperation() {
+        let coop = |supervision: f32| {
+            let mut w = world(400);
+            let stats = run_months(&mut w, 1..13, |c, v, a| {
+                v.supervision = supervision;
+                run(c, v, a)
+            });
+            let s = &stats[11];
+            s.contributors as f64 / s.eligible as f64
+        };
+        let (none, full) = (coop(0.0), coop(1.0));
+        assert!(full > none + 0.05, "cooperation {none} -> {full}");
+    }
+
+    #[test]
+    fn public_spirit_and_market_shape_contributions() {
+        let coop = |civic: f32, market: f32| {
+            let mut w = world(400);
+            with_village(&mut w, 0, |_, a| {
+                for &i in &residents(a) {
+                    a.civic[i] = civic;
+                    a.market[i] = market;
+                }
+            });
+            let stats = run_months(&mut w, 1..4, |c, v, a| run(c, v, a));
+            let s = &stats[2];
+            s.contributors as f64 / s.eligible as f64
+        };
+        let base = coop(0.5, 0.5);
+        assert!(coop(0.8, 0.3) > base + 0.1, "civic raises contributions");
+        assert!(coop(0.5, 0.9) < base - 0.1, "market lowers contributions");
+    }
+
+    #[test]
+    fn helping_raises_civic_on_both_sides() {
+        let mut w: World = world(400);
+        w.scenario.paths.services.need_sick = 0.3;
+        w.scenario.paths.services.informal_help = 1.0;
+        let before = with_village(&mut w, 0, |_, a| mean(a.civic, &residents(a)));
+        let stats = run_months(&mut w, 1..13, |c, v, a| run(c, v, a));
+        let after = with_village(&mut w, 0, |_, a| mean(a.civic, &residents(a)));
+        assert!(total(&stats, |s| s.informal_matches) > 100);
+        assert!(after > before, "civic {before} -> {after}");
+    }
+}
