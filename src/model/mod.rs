@@ -241,8 +241,15 @@ pub struct StepCtx<'a> {
     pub month: u32,
     /// Fractional year at which schedules are evaluated (the start year during the burn-in).
     pub t: f64,
-    /// This month belongs to the burn-in: the people are held (no demography, no migration).
+    /// This month belongs to the burn-in.
     pub burn_in: bool,
+    /// The people are held this month (no demography, no migration): the burn-in of a census
+    /// start, whose age structure is data. A stationary start runs its burn-in in full: its
+    /// population is already at rest, so the burn-in finds the joint steady state.
+    pub hold: bool,
+    /// The step counter of personal traits ([`rng::Traits`]): it advances with ages, so it
+    /// stands still while the people are held.
+    pub trait_stamp: u32,
     /// Region market exposure.
     pub exposure: f64,
     /// Monthly mortality probability by age in years (0 to 120), men and women.
@@ -499,6 +506,12 @@ impl World {
             month,
             t,
             burn_in,
+            hold: burn_in && p.initial == crate::scenario::Start::Census,
+            trait_stamp: if burn_in && p.initial == crate::scenario::Start::Census {
+                burn_in_steps(sc)
+            } else {
+                step
+            },
             exposure: sc.region.market_exposure.at(t),
             mortality,
             fertility,
@@ -690,14 +703,14 @@ fn step_village_timed(
     v.stats = VillageStats::start_of_month(v);
     match ctx.sc.run.only {
         Only::All => {
-            if ctx.burn_in {
+            if ctx.hold {
                 process::demography::start_month(a);
             } else {
                 timed!(Stage::Demography, process::demography::run(ctx, v, a));
             }
             timed!(Stage::Market, process::market::run(ctx, v, a));
             timed!(Stage::Values, process::values::run(ctx, v, a));
-            if !ctx.burn_in {
+            if !ctx.hold {
                 timed!(Stage::Migration, process::migration::run(ctx, v, a));
             }
             timed!(Stage::Disputes, process::disputes::run(ctx, v, a));
@@ -719,7 +732,7 @@ fn step_village_timed(
             process::services::run(ctx, v, a);
         }
         Only::Migration => {
-            if !ctx.burn_in {
+            if !ctx.hold {
                 process::migration::run(ctx, v, a)
             }
         }

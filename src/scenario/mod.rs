@@ -276,9 +276,9 @@ section! {
     /// `[migration]`: out-migration, return and permanent settlement.
     Migration "migration" {
         /// Annual leaving hazard of a resident at the reference values.
-        leave_base: f64 = 0.06, [0.0, 5.0], "per year", "calibrated guess (migrant share 2020)";
+        leave_base: f64 = 0.02, [0.0, 5.0], "per year", "calibrated guess (migrant share 2020)";
         /// Effect of the log expected urban-rural wage gap on the log hazard.
-        wage_gap_effect: f64 = 1.0, [-10.0, 10.0], "coefficient", "Harris and Todaro (1970): migration responds to the expected wage gap; guess";
+        wage_gap_effect: f64 = 3.0, [-10.0, 10.0], "coefficient", "Harris and Todaro (1970): migration responds to the expected wage gap; guess";
         /// Effect on the log hazard per decade of age above 25.
         age_effect: f64 = -0.7, [-10.0, 10.0], "per decade", "migrants are young: leaving falls with age after the mid-twenties (NBS age structure of migrant workers); calibrated guess";
         /// Effect per education level above 2.
@@ -328,13 +328,13 @@ section! {
         /// Age at which members retire from active branch work.
         retire_age: f64 = 72.0, [30.0, 120.0], "years", "guess";
         /// Approaches per year to prospective members, per 100 residents, when the branch is below its target.
-        recruit_rate: f64 = 1.0, [0.0, 100.0], "per 100 residents per year", "a branch of 6 per 100 residents admitting about one a year in ten years; guess";
+        recruit_rate: f64 = 3.0, [0.0, 100.0], "per 100 residents per year", "a branch of 6 per 100 residents admitting about one a year in ten years; guess";
         /// Oldest age the branch approaches.
         recruit_max_age: f64 = 45.0, [18.0, 100.0], "years", "new members are mostly young: 80.8% aged 35 or less in 2021 (data/party_state.md); guess";
         /// `civic` at which half of those approached accept (logistic midpoint).
-        recruit_civic: f64 = 0.55, [0.0, 1.0], "value [0, 1]", "public spirit draws people to the branch; guess";
+        recruit_civic: f64 = 0.5, [0.0, 1.0], "value [0, 1]", "public spirit draws people to the branch; guess";
         /// Trust in the branch at which half accept.
-        recruit_trust: f64 = 0.5, [0.0, 1.0], "trust [0, 1]", "guess";
+        recruit_trust: f64 = 0.4, [0.0, 1.0], "trust [0, 1]", "guess";
         /// Steepness of the acceptance propensity in `civic` and trust.
         recruit_slope: f64 = 8.0, [0.0, 100.0], "per unit", "a smooth propensity instead of thresholds; guess";
         /// Initial administrative style of the branch (top-down) in [0,1].
@@ -360,7 +360,7 @@ section! {
         /// Initial power of the bully faction where there are bullies.
         bully_power: f64 = 0.1, [0.0, 1.0], "index [0, 1]", "guess";
         /// Gain of bully power per dispute settled by the bully.
-        bully_gain: f64 = 0.01, [0.0, 1.0], "per win", "power grows with unfair wins; guess";
+        bully_gain: f64 = 0.02, [0.0, 1.0], "per win", "power grows with unfair wins; guess";
         /// Annual decay of bully power.
         bully_decay: f64 = 0.3, [0.0, 10.0], "per year", "guess";
         /// Strength of clan loyalty and clan force.
@@ -370,12 +370,12 @@ section! {
         /// Annual rate of villager-government conflicts per resident at full pressure.
         conflict_rate: f64 = 0.03, [0.0, 12.0], "per year", "land requisition, petitions; guess";
         /// Disputes a fully capable branch mediates in a month without a programme (people's mediation committees, since the 1980s).
-        base_mediation: f64 = 2.0, [0.0, 1000.0], "per month", "guess";
+        base_mediation: f64 = 6.0, [0.0, 1000.0], "per month", "guess";
         /// Probability that a settlement or complaint backed by the threat of a court case (or the police) is enforced.
         court: f64 = 0.5, [0.0, 1.0], "probability", "rural people's courts and police stations enforce some, not all; guess";
         /// Probability that a victim of the bully reports it (times one minus the faction's power: fear).
         report: f64 = 0.3, [0.0, 1.0], "probability", "the 'acquaintance society': few report a bully; guess";
-        /// Probability that a villager brings a dispute to the branch at trust 1 (0.3 of it at trust 0).
+        /// Probability that a villager brings a dispute to the branch at trust 1 (half of it at trust 0).
         bring_to_branch: f64 = 0.9, [0.0, 1.0], "probability", "who distrusts the branch settles disputes otherwise; guess";
         /// Weight of rent in the leak choice of a branch controller.
         rent_branch: f64 = 0.3, [0.0, 10.0], "weight", "cadres face party discipline; guess";
@@ -396,11 +396,11 @@ section! {
         /// Margin below which an election counts as contested.
         contested_margin: f64 = 0.05, [0.0, 1.0], "share of votes", "guess";
         /// Intercept of the turnout probability.
-        turnout_base: f64 = 0.0, [-1.0, 1.0], "probability", "set by calibration to reported turnout";
+        turnout_base: f64 = 0.3, [-1.0, 1.0], "probability", "set by calibration to reported turnout";
         /// Turnout of migrants relative to residents.
-        migrant_turnout: f64 = 0.25, [0.0, 1.0], "ratio", "coming home to vote, or a proxy vote; calibrated guess";
+        migrant_turnout: f64 = 0.6, [0.0, 1.0], "ratio", "coming home to vote, or a proxy vote; calibrated guess";
         /// Decision meetings a month held without a programme (villagers' representative assemblies required by the Organic Law).
-        base_meetings: f64 = 0.3, [0.0, 100.0], "per month", "meetings are required but often not held; guess";
+        base_meetings: f64 = 1.0, [0.0, 100.0], "per month", "meetings are required but often not held; guess";
         /// Share of residents whose attendance makes a meeting quorate.
         quorum: f64 = 0.15, [0.0, 1.0], "share [0, 1]", "villagers' representatives and household heads; guess";
         /// Attendance propensity intercept of a decision meeting (logit scale).

@@ -101,11 +101,9 @@ fn repacking_a_growing_population_is_thread_count_invariant() {
     let dir = tempfile::tempdir().unwrap();
     let grow = [
         "--set",
-        "population.initial_growth=0.05",
-        "--set",
         "population.tfr=6",
         "--set",
-        "population.makeham=0.02",
+        "population.life_expectancy=60",
         "--set",
         "run.end_year=2020",
     ];

@@ -14,7 +14,7 @@
 
 use crate::model::agents::{part, residence, AgentsMut};
 use crate::model::rng::{chance, stream, Events, Keyed, Phase, Traits};
-use crate::model::{burn_in_steps, Scratch, StepCtx, Village};
+use crate::model::{Scratch, StepCtx, Village};
 use crate::scenario::PolicyPath;
 
 use super::disputes::units;
@@ -84,7 +84,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     } else {
         vals.rejection_bound as f32
     };
-    let traits = Traits::new(sc.run.seed, v.id, ctx.step.max(burn_in_steps(sc)));
+    let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
     let (msg_m, msg_c) = (vals.traditional_market as f32, vals.traditional_civic as f32);
     // The message: each attendee against the traditional virtues (they do not move).
     for &i in &scratch.idx {

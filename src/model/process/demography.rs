@@ -22,7 +22,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let p = &sc.population;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
-    let migrant_fertility = p.migrant_fertility;
+    // Replacement fertility (a stationary population) treats migrant women as residents, so
+    // that births replace the generation exactly.
+    let migrant_fertility = if p.replacement_fertility { 1.0 } else { p.migrant_fertility };
     let last = ctx.mortality[0].len().clamp(1, 121) - 1;
     let mortality = |years: usize, female: bool| {
         ctx.mortality[female as usize]

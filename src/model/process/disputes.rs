@@ -5,8 +5,9 @@
 //! to the branch with a probability rising with trust in it; if a mediation unit is free
 //! (the branch's own people's mediation, in proportion to its effective capacity, then the
 //! units the legal programme delivered) the branch mediates, and the stronger side accepts
-//! when the settlement can be enforced: by a capable branch, or, with a legal programme unit,
-//! by the threat of a court case; the bully faction's power deters acceptance. A refused or
+//! when the settlement carries weight: the village's own social pressure, more with a capable
+//! branch behind it, or, with a legal programme unit, the threat of a court case; the bully
+//! faction's power deters acceptance. A refused or
 //! unmediated dispute goes to force (the bully, or the larger clan) or stays unresolved.
 //! Order is the slow average of the share of disputes settled fairly.
 //!
@@ -92,7 +93,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let other = (j != i && a.residence[j] == residence::RESIDENT).then_some(j);
         let bully = chance(&mut rng, p_bully);
         // Mediation: brought to the branch, a unit free, accepted by the stronger side.
-        let brought = chance(&mut rng, g.bring_to_branch * (0.3 + 0.7 * a.trust_branch[i] as f64));
+        let brought = chance(&mut rng, g.bring_to_branch * (0.5 + 0.5 * a.trust_branch[i] as f64));
         let mut mediated = false;
         if brought && (own_units > 0 || legal_units > 0) {
             let court = own_units == 0;
@@ -101,7 +102,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             } else {
                 own_units -= 1;
             }
-            let credible = if court { cap.max(g.court) } else { cap };
+            // Village mediation carries social weight of its own; a capable branch backs it.
+            let own = 0.3 + 0.7 * cap;
+            let credible = if court { own.max(g.court) } else { own };
             let deterred = if bully { bp } else { 0.0 };
             mediated = chance(&mut rng, credible * (1.0 - deterred));
         }

@@ -54,14 +54,16 @@ pub fn organise(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut
     if d != NONE && a.residence[d as usize] != residence::RESIDENT {
         v.committee.director = NONE;
     }
-    if !ctx.burn_in {
+    if !ctx.hold {
         v.branch.first_secretary_months = v.branch.first_secretary_months.saturating_sub(1);
     }
     if ctx.yearly {
         let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Party);
         let counts = count(sc, a);
         let target = g.members_target / 100.0 * counts.residents.max(1) as f64;
-        let short = counts.active as f64 + 0.5 < target;
+        // While the people are held (a census start's burn-in) so is membership: the initial
+        // members are data.
+        let short = !ctx.hold && counts.active as f64 + 0.5 < target;
         let per100 = counts.residents as f64 / 100.0;
         if short {
             let approach = |rng: &mut Stream, v: &mut Village, a: &mut AgentsMut, hi: u16| {
@@ -88,7 +90,9 @@ pub fn organise(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut
                 approach(&mut rng, v, a, 35 * 12);
             }
         }
-        co_opt(ctx, v, a, &mut rng);
+        if !ctx.hold {
+            co_opt(ctx, v, a, &mut rng);
+        }
         if !ctx.burn_in
             && v.branch.first_secretary_months == 0
             && v.branch.capacity < ps.weak_capacity as f32

@@ -9,7 +9,7 @@
 
 use crate::model::agents::{residence, AgentsMut};
 use crate::model::rng::{monthly, stream, Events, Keyed, Network, Phase, Traits};
-use crate::model::{burn_in_steps, StepCtx, Village};
+use crate::model::{StepCtx, Village};
 use crate::scenario::Mixing;
 
 /// A villager's confidence bound: the median times `exp(spread x z)`, `z` the villager's
@@ -45,7 +45,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     } else {
         vals.rejection_bound as f32
     };
-    let traits = Traits::new(sc.run.seed, v.id, ctx.step.max(burn_in_steps(sc)));
+    let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
     if vals.ties > 0 {
         // One keyed draw per resident: its high half against the interaction probability, its
         // low half picks the tie.
