@@ -48,6 +48,8 @@ pub fn scenario(villagers: u64) -> Scenario {
     sc.region.villages = villagers.div_ceil(1000).clamp(1, u32::MAX as u64) as u32;
     sc.population.adults_per_village = (villagers / sc.region.villages as u64).clamp(10, 100_000) as u32;
     sc.run.start_year = 2010;
+    // The bench measures the monthly step: no burn-in (it would dominate the run).
+    sc.run.burn_in_years = 0;
     sc.run.end_year = 2030;
     for p in crate::scenario::PolicyPath::ALL {
         *sc.paths.intensity_mut(p) = 1.0.into();

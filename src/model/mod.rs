@@ -250,6 +250,9 @@ pub struct StepCtx<'a> {
     /// The step counter of personal traits ([`rng::Traits`]): it advances with ages, so it
     /// stands still while the people are held.
     pub trait_stamp: u32,
+    /// Confidence bounds of the 256 trait levels: the median bound times
+    /// `exp(bound_spread x z)` at the levels' normal quantiles `z` (heterogeneous bounds).
+    pub bounds: [f32; 256],
     /// Region market exposure.
     pub exposure: f64,
     /// Monthly mortality probability by age in years (0 to 120), men and women.
@@ -499,6 +502,9 @@ impl World {
         let ps = &sc.party_state;
         let election = month == 3 && (year - g.first_election).rem_euclid(g.term_years.max(1) as i32) == 0;
         let money = PolicyPath::ALL.map(|k| sc.paths.intensity(k).at(t) * sc.paths.cost(k) / 12.0);
+        let q = rng::normal_quantiles();
+        let v = &sc.values;
+        let bounds = std::array::from_fn(|k| (v.confidence_bound * (v.bound_spread * q[k]).exp()) as f32);
         StepCtx {
             sc,
             step,
@@ -512,6 +518,7 @@ impl World {
             } else {
                 step
             },
+            bounds,
             exposure: sc.region.market_exposure.at(t),
             mortality,
             fertility,

@@ -66,6 +66,8 @@ pub struct VillageStats {
     pub civic_sq: f64,
     /// Sum of residents' trust in the branch.
     pub trust_branch_sum: f64,
+    /// Sum of squared residents' trust in the branch.
+    pub trust_branch_sq: f64,
     /// Sum of residents' trust in the government.
     pub trust_gov_sum: f64,
     /// Disputes raised.
@@ -124,6 +126,8 @@ pub struct VillageStats {
     pub children_away: u32,
     /// Active monitors of the supervision committee.
     pub monitors: u32,
+    /// Residents counted when staffing the supervision committee (process 9).
+    pub monitor_pool: u32,
     /// Leaks detected.
     pub leaks_detected: u32,
     /// Leaks sanctioned.
@@ -216,6 +220,7 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCount
         s.civic_sum += c;
         s.civic_sq += c * c;
         s.trust_branch_sum += tb[i] as f64;
+        s.trust_branch_sq += tb[i] as f64 * tb[i] as f64;
         s.trust_gov_sum += tg[i] as f64;
     }
     BranchCounts {
@@ -374,6 +379,9 @@ metrics! {
     market_mean: "Market orientation (mean)", "value [0, 1]", "Mean `market` value of residents, [0,1].";
     market_sd: "Market orientation (sd)", "value sd", "Standard deviation of residents' `market`.";
     civic_mean: "Public spirit, civic (mean)", "value [0, 1]", "Mean `civic` value of residents, [0,1].";
+    market_sd_within: "Market orientation (sd within villages)", "value sd", "Pooled standard deviation of residents' `market` within villages (the spread that village life keeps).";
+    civic_sd_within: "Public spirit (sd within villages)", "value sd", "Pooled standard deviation of residents' `civic` within villages.";
+    trust_sd_within: "Trust in the branch (sd within villages)", "trust sd", "Pooled standard deviation of residents' trust in the branch within villages.";
     civic_sd: "Public spirit, civic (sd)", "value sd", "Standard deviation of residents' `civic`.";
     trust_branch: "Trust in the party branch", "trust [0, 1]", "Mean trust of residents in the party branch, [0,1].";
     trust_government: "Trust in the township", "trust [0, 1]", "Mean trust of residents in the township government, [0,1].";
@@ -484,6 +492,7 @@ pub fn combine(
     let (mut migrant_age, mut migrants_50) = (0.0, 0.0);
     let (mut sup, mut standing, mut fs, mut quorate_villages, mut attending) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut residents_65 = 0.0;
+    let (mut wm, mut wc, mut wt) = (0.0, 0.0, 0.0);
     for v in villages {
         let s = &v.stats;
         m.registered += s.registered as f64;
@@ -493,6 +502,12 @@ pub fn combine(
         m.resident_population += (s.residents + s.children) as f64;
         m.settled += s.settled as f64;
         residents_65 += s.residents_65 as f64;
+        if s.residents > 0 {
+            let r = s.residents as f64;
+            wm += (s.market_sq - s.market_sum * s.market_sum / r).max(0.0);
+            wc += (s.civic_sq - s.civic_sum * s.civic_sum / r).max(0.0);
+            wt += (s.trust_branch_sq - s.trust_branch_sum * s.trust_branch_sum / r).max(0.0);
+        }
         sup += v.supervision as f64;
         standing += v.branch.standing as f64;
         fs += (v.branch.first_secretary_months > 0) as u32 as f64;
@@ -574,6 +589,9 @@ pub fn combine(
     m.share_60_plus_all_ages = ratio(m.share_60_plus, res + home_children);
     m.share_65_plus_all_ages = ratio(residents_65, res + home_children);
     m.supervision = sup / n;
+    m.market_sd_within = ratio(wm, res).sqrt();
+    m.civic_sd_within = ratio(wc, res).sqrt();
+    m.trust_sd_within = ratio(wt, res).sqrt();
     m.township_standing = standing / n;
     m.first_secretary_share = fs / n;
     m.meeting_attendance = ratio(attending, quorate_villages);

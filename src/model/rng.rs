@@ -294,16 +294,24 @@ impl Traits {
         }
     }
 
-    /// A standard-normal-like trait of slot `i` aged `age` months: the logistic quantile of
-    /// the hash, scaled to unit variance (`sqrt(3) / pi`), in f32.
+    /// The trait of slot `i` aged `age` months as one of 256 equally likely levels (the top
+    /// byte of its hash): index a table of quantiles with it ([`normal_quantiles`]).
     #[inline(always)]
-    pub fn normal(&self, i: usize, age: u16) -> f32 {
+    pub fn level(&self, i: usize, age: u16) -> u8 {
         let birth = self.stamp.wrapping_sub(age as u64);
         let h = mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        // A uniform in (0, 1) from the top 24 bits, never 0 or 1.
-        let u = ((h >> 40) as f32 + 0.5) * (1.0 / 16_777_216.0);
-        0.551_328_9 * (u / (1.0 - u)).ln()
+        (h >> 56) as u8
     }
+}
+
+/// The standard normal quantiles at the midpoints of 256 equal-probability levels, so that a
+/// trait level (0-255, uniform) maps to a standard normal value.
+pub fn normal_quantiles() -> [f64; 256] {
+    let mut q = [0.0; 256];
+    for (k, x) in q.iter_mut().enumerate() {
+        *x = crate::numeric::normal_quantile((k as f64 + 0.5) / 256.0);
+    }
+    q
 }
 
 /// The wyrand output function (Wang Yi): the 128-bit product of `s` and `s XOR P`, folded to

@@ -455,6 +455,8 @@ section! {
     Legal "paths.legal" {
         /// Intensity (schedule): the money sent is `intensity x cost`.
         intensity: Schedule = Schedule::Constant(0.0), [0.0, 2.0], "intensity", "off unless a scenario turns it on";
+        /// Whether the programme's delivered money buys anything. `false` is the null-mechanism control: the money is sent (and can be captured) but buys no units, so any effect left would come from a direct term.
+        mechanism: bool = true, [], "", "on: the programme works through what its money buys";
         /// Money per village per year at intensity 1, yuan.
         cost: f64 = 60_000.0, [0.0, 1e9], "yuan per village per year", "a part-time legal adviser and mediation (village legal advisers, 一村一法律顾问, cost of the order of 10,000-60,000 yuan a year); guess";
         /// Cost of one legal service unit, yuan.
@@ -471,6 +473,8 @@ section! {
     Services "paths.services" {
         /// Intensity (schedule).
         intensity: Schedule = Schedule::Constant(0.0), [0.0, 2.0], "intensity", "off unless a scenario turns it on";
+        /// Whether the programme's delivered money buys anything. `false` is the null-mechanism control: the money is sent (and can be captured) but buys no units, so any effect left would come from a direct term.
+        mechanism: bool = true, [], "", "on: the programme works through what its money buys";
         /// Money per village per year at intensity 1, yuan.
         cost: f64 = 100_000.0, [0.0, 1e9], "yuan per village per year", "guess";
         /// Share of the delivered money that builds service quality (the rest runs the platform).
@@ -503,6 +507,8 @@ section! {
     Culture "paths.culture" {
         /// Intensity (schedule).
         intensity: Schedule = Schedule::Constant(0.0), [0.0, 2.0], "intensity", "off unless a scenario turns it on";
+        /// Whether the programme's delivered money buys anything. `false` is the null-mechanism control: the money is sent (and can be captured) but buys no units, so any effect left would come from a direct term.
+        mechanism: bool = true, [], "", "on: the programme works through what its money buys";
         /// Money per village per year at intensity 1, yuan.
         cost: f64 = 40_000.0, [0.0, 1e9], "yuan per village per year", "guess";
         /// Cost of one event, yuan.
@@ -525,6 +531,8 @@ section! {
     SelfGovernment "paths.self_government" {
         /// Intensity (schedule).
         intensity: Schedule = Schedule::Constant(0.0), [0.0, 2.0], "intensity", "off unless a scenario turns it on";
+        /// Whether the programme's delivered money buys anything. `false` is the null-mechanism control: the money is sent (and can be captured) but buys no units, so any effect left would come from a direct term.
+        mechanism: bool = true, [], "", "on: the programme works through what its money buys";
         /// Money per village per year at intensity 1, yuan.
         cost: f64 = 50_000.0, [0.0, 1e9], "yuan per village per year", "guess";
         /// Cost of one decision meeting, yuan.
@@ -614,6 +622,16 @@ impl PolicyPath {
 }
 
 impl Paths {
+    /// Whether a path's programme works (`mechanism`), or is the null-mechanism control.
+    pub fn mechanism(&self, p: PolicyPath) -> bool {
+        match p {
+            PolicyPath::Legal => self.legal.mechanism,
+            PolicyPath::Services => self.services.mechanism,
+            PolicyPath::Culture => self.culture.mechanism,
+            PolicyPath::SelfGovernment => self.self_government.mechanism,
+        }
+    }
+
     /// The intensity schedule of a path.
     pub fn intensity(&self, p: PolicyPath) -> &Schedule {
         match p {

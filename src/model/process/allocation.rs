@@ -49,6 +49,8 @@ pub const FORMALISM_WASTE: f64 = 0.3;
 pub const DEMAND_SHARE: f64 = 0.3;
 /// Monthly probability that an unresolved recorded demand expires (mean wait 6 months).
 pub const DEMAND_EXPIRY: f64 = 1.0 / 6.0;
+/// Residents whose attendance propensity is sampled to estimate a meeting's attendance.
+pub const SAMPLE: u32 = 64;
 /// Weight of the moral cost of taking funds, per unit of the controller's `civic`.
 pub const GUILT: f64 = 1.0;
 
@@ -157,10 +159,18 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let base = (transfers + first_secretary) * real;
     let demands = (pending as f64 * sc.paths.legal.demand_cost).min(DEMAND_SHARE * base);
     v.funds_for_demands = demands;
-    let services_money = ctx.money(PolicyPath::Services) * real;
-    v.funds_for_services = base - demands + services_money * sc.paths.services.build_share;
+    // A null-mechanism control delivers nothing of its money (it is still sent and can be
+    // captured).
+    let delivered = |p: PolicyPath| {
+        if sc.paths.mechanism(p) {
+            ctx.money(p) * real
+        } else {
+            0.0
+        }
+    };
+    v.funds_for_services = base - demands + delivered(PolicyPath::Services) * sc.paths.services.build_share;
     for p in PolicyPath::ALL {
-        v.delivered[p.index()] = ctx.money(p) * real;
+        v.delivered[p.index()] = delivered(p);
     }
     resolve_demands(ctx, v, a, &mut rng, pending, demands);
 
@@ -213,7 +223,9 @@ fn staff_monitors(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut c
     let paid = v.delivered[PolicyPath::SelfGovernment.index()] * sg.monitor_share / sg.monitor_stipend;
     let target = (volunteers + paid).round() as u32;
     let mut active = 0u32;
+    let mut residents = 0u32;
     for i in 0..a.len() {
+        residents += (a.residence[i] == residence::RESIDENT) as u32;
         if a.role[i] == role::MONITOR {
             if a.residence[i] == residence::RESIDENT && active < target {
                 active += 1;
@@ -241,6 +253,7 @@ fn staff_monitors(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut c
         }
     }
     v.stats.monitors = active;
+    v.stats.monitor_pool = residents;
     let full = sc.party_state.volunteer_monitors.max(1.0);
     v.supervision = (active as f64 / full).min(1.0) as f32;
 }
@@ -289,23 +302,32 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
     let bought = v.delivered[PolicyPath::SelfGovernment.index()] * (1.0 - sg.monitor_share);
     let held = units(g.base_meetings, 1.0, rng) + units(bought, sg.meeting_cost, rng);
     v.stats.meetings = held;
-    // Expected attendance: each resident's propensity, then the realised share with binomial
-    // noise (normal approximation).
-    let (mut residents, mut expected) = (0u32, 0.0f64);
+    // Expected attendance: the mean propensity of a sample of up to `SAMPLE` residents (in slot
+    // order from a random start), then the realised share with binomial noise (normal
+    // approximation) for all residents.
+    let residents = v.stats.monitor_pool;
     let eff = v.efficacy as f64 - 0.5;
-    for i in 0..a.len() {
-        if a.residence[i] == residence::RESIDENT {
-            residents += 1;
-            expected += logistic(
-                g.meeting_base
-                    + 3.0 * (a.civic[i] as f64 - 0.5)
-                    + 2.0 * (a.trust_branch[i] as f64 - 0.5)
-                    + 2.0 * eff,
-            );
+    let (mut seen, mut expected) = (0u32, 0.0f64);
+    if !a.is_empty() {
+        let start = rng.below(a.len());
+        for k in 0..a.len() {
+            let i = (start + k) % a.len();
+            if a.residence[i] == residence::RESIDENT {
+                seen += 1;
+                expected += logistic(
+                    g.meeting_base
+                        + 3.0 * (a.civic[i] as f64 - 0.5)
+                        + 2.0 * (a.trust_branch[i] as f64 - 0.5)
+                        + 2.0 * eff,
+                );
+                if seen == SAMPLE {
+                    break;
+                }
+            }
         }
     }
     let n = residents.max(1) as f64;
-    let share = expected / n;
+    let share = expected / seen.max(1) as f64;
     let realised = share + (share * (1.0 - share) / n).sqrt() * normal(rng);
     let quorate = held > 0 && realised >= g.quorum;
     v.stats.meeting_attendance = (realised.clamp(0.0, 1.0) * n) as u32;

@@ -56,14 +56,20 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
             // 32 bits against the attendance propensity.
             let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
             let inv = (p_invited * 4_294_967_296.0) as u64;
+            let (b0, bc, bm) = (
+                (cp.attend_base - 0.5 * cp.attend_civic - 0.5 * cp.attend_market) as f32,
+                cp.attend_civic as f32,
+                cp.attend_market as f32,
+            );
             for i in 0..a.len() {
-                if a.residence[i] != residence::RESIDENT {
+                let x = draws.u64(i);
+                if a.residence[i] != residence::RESIDENT || (x >> 32) >= inv {
                     continue;
                 }
-                let x = draws.u64(i);
-                if (x >> 32) < inv
-                    && ((x & 0xFFFF_FFFF) as f64) < attends(a.civic[i], a.market[i]) * 4_294_967_296.0
-                {
+                // Attends when the uniform u < logistic(y), that is when ln(u / (1 - u)) < y.
+                let y = b0 + bc * a.civic[i] + bm * a.market[i];
+                let u = ((x & 0xFFFF_FFFF) as f32 + 0.5) * (1.0 / 4_294_967_296.0);
+                if (u / (1.0 - u)).ln() < y {
                     scratch.idx.push(i as u32);
                 }
             }
@@ -74,11 +80,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     if n == 0 {
         return;
     }
-    let (eps, mu, spread) = (
-        vals.confidence_bound as f32,
-        vals.convergence as f32,
-        vals.bound_spread as f32,
-    );
+    let mu = vals.convergence as f32;
     let reject = if vals.rejection_bound >= 1.0 {
         f32::INFINITY
     } else {
@@ -86,11 +88,14 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     };
     let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
     let (msg_m, msg_c) = (vals.traditional_market as f32, vals.traditional_civic as f32);
-    // The message: each attendee against the traditional virtues (they do not move).
+    // The message: each attendee against the traditional virtues (they do not move). The
+    // attendees' bounds are kept for their meetings below.
+    scratch.val.clear();
     for &i in &scratch.idx {
         let i = i as usize;
         a.part[i] |= part::ATTENDED;
-        let e = bound(&traits, i, a.age[i], eps, spread);
+        let e = bound(ctx, &traits, i, a.age[i]);
+        scratch.val.push(e);
         a.market[i] = respond(a.market[i], msg_m, e, reject, mu);
         a.civic[i] = respond(a.civic[i], msg_c, e, reject, mu);
     }
@@ -104,10 +109,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
             continue;
         }
         let (i, j) = (scratch.idx[k] as usize, scratch.idx[other] as usize);
-        let (ei, ej) = (
-            bound(&traits, i, a.age[i], eps, spread),
-            bound(&traits, j, a.age[j], eps, spread),
-        );
+        let (ei, ej) = (scratch.val[k], scratch.val[other]);
         for x in [&mut *a.market, &mut *a.civic] {
             let (xi, xj) = (x[i], x[j]);
             x[i] = respond(xi, xj, ei, reject, mu);

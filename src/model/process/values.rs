@@ -12,11 +12,11 @@ use crate::model::rng::{monthly, stream, Events, Keyed, Network, Phase, Traits};
 use crate::model::{StepCtx, Village};
 use crate::scenario::Mixing;
 
-/// A villager's confidence bound: the median times `exp(spread x z)`, `z` the villager's
-/// normal trait (fixed for life).
+/// A villager's confidence bound: the bound of their trait level (fixed for life), from the
+/// step's table of the 256 levels ([`StepCtx::bounds`]).
 #[inline(always)]
-pub fn bound(traits: &Traits, i: usize, age: u16, eps: f32, spread: f32) -> f32 {
-    eps * (spread * traits.normal(i, age)).exp()
+pub fn bound(ctx: &StepCtx, traits: &Traits, i: usize, age: u16) -> f32 {
+    ctx.bounds[traits.level(i, age) as usize]
 }
 
 /// One side of an encounter: `x` moves toward `other` by `mu` of the distance when closer
@@ -35,11 +35,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sc = ctx.sc;
     let vals = &sc.values;
     let net = Network::new(sc.run.seed, v.id, a.len(), vals.ties, vals.rewire);
-    let (eps, mu, spread) = (
-        vals.confidence_bound as f32,
-        vals.convergence as f32,
-        vals.bound_spread as f32,
-    );
+    let mu = vals.convergence as f32;
     let reject = if vals.rejection_bound >= 1.0 {
         f32::INFINITY
     } else {
@@ -81,10 +77,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                 if j == i || res[j] != residence::RESIDENT {
                     continue;
                 }
-                let (ei, ej) = (
-                    bound(&traits, i, ages[i], eps, spread),
-                    bound(&traits, j, ages[j], eps, spread),
-                );
+                let (ei, ej) = (bound(ctx, &traits, i, ages[i]), bound(ctx, &traits, j, ages[j]));
                 for x in [&mut *market, &mut *civic] {
                     let (xi, xj) = (x[i], x[j]);
                     x[i] = respond(xi, xj, ei, reject, mu);
