@@ -426,15 +426,17 @@ fn one_shoulder_without_supervision_concentrates_power_more_than_with_supervisio
             "run.end_year=2015",
             "output.record_every=1",
             "paths.self_government.arrangement=\"one_shoulder\"",
+            "party_state.one_shoulder_share=0",
+            "party_state.cross_serving_share=0",
             supervision,
         ];
         replicate(&load("baseline", &sets))
     };
-    let supervised = arm("paths.self_government.supervision=0.7");
-    let unsupervised = arm("paths.self_government.supervision=0");
+    let supervised = arm("party_state.supervision_committees=1");
+    let unsupervised = arm("party_state.supervision_committees=0");
     compare(
         "one_shoulder_without_supervision_concentrates_power_more_than_with_supervision",
-        "one shoulder, supervision 0.7 vs 0",
+        "one shoulder, supervision committees in every village vs none",
         &supervised,
         &unsupervised,
         &[
@@ -515,7 +517,12 @@ fn deffuant_world(d: f64, seed: u64) -> World {
     sc.values.convergence = 0.5;
     sc.values.confidence_bound = d;
     sc.values.civic_erosion = 0.0;
+    sc.values.civic_renewal = 0.0;
     sc.values.migrant_civic_decay = 0.0;
+    // The classic model: one bound for everybody, no noise, no negative influence.
+    sc.values.bound_spread = 0.0;
+    sc.values.noise = 0.0;
+    sc.values.rejection_bound = 1.0;
     World::new(&sc)
 }
 
@@ -611,9 +618,11 @@ fn values_alone_form_floor_one_over_two_d_clusters() {
 }
 
 /// Monthly cooperation (share of eligible residents who contribute) over 24 rounds of the
-/// public goods game alone, from a first-round share of 0.6, with legal intensity `legal`
-/// (sanctions `0.1 + paths.legal.sanctions x legal`). Index 0 is the set start.
-fn cooperation_rounds(legal: f64, civic: f64, market: f64, seed: u64) -> Vec<f64> {
+/// public goods game alone, from a first-round share of 0.6, with supervision `supervision`
+/// (the share of the full monitor complement at work; sanctions
+/// `governance.base_sanction + governance.monitor_sanction x supervision`). Index 0 is the
+/// set start.
+fn cooperation_rounds(supervision: f32, civic: f64, market: f64, seed: u64) -> Vec<f64> {
     let mut sc = load(
         "baseline",
         &[
@@ -630,12 +639,14 @@ fn cooperation_rounds(legal: f64, civic: f64, market: f64, seed: u64) -> Vec<f64
     // The game alone: no needs, so no mutual help changes `civic` along the way.
     sc.paths.services.need_elderly = 0.0;
     sc.paths.services.need_sick = 0.0;
-    sc.paths.legal.intensity = Schedule::Constant(legal);
     let mut w = World::new(&sc);
+    // The burn-in plays the game too; the rounds counted start after it.
+    w.burn_in();
     // The first round: 60% contributed (the level of the first periods of Fehr and Gächter
     // 2000); initialisation sets 0.3 (ODD 5, step 12), so the test sets it.
     for v in &mut w.villages {
         v.cooperation = 0.6;
+        v.supervision = supervision;
     }
     let mut rounds = vec![0.6];
     for _ in 0..24 {
@@ -647,10 +658,10 @@ fn cooperation_rounds(legal: f64, civic: f64, market: f64, seed: u64) -> Vec<f64
 #[test]
 fn public_goods_contributions_decay_without_sanctions_and_are_sustained_with_them() {
     // Conditional cooperators with weak public spirit: `civic` and `market` both 0.5.
-    let arm = |legal: f64, civic: f64, market: f64| -> Vec<Vec<f64>> {
+    let arm = |supervision: f32, civic: f64, market: f64| -> Vec<Vec<f64>> {
         (1..=REPS)
             .into_par_iter()
-            .map(|s| cooperation_rounds(legal, civic, market, s))
+            .map(|s| cooperation_rounds(supervision, civic, market, s))
             .collect()
     };
     let late = |r: &Vec<f64>| r[19..=24].iter().sum::<f64>() / 6.0;
@@ -665,7 +676,7 @@ fn public_goods_contributions_decay_without_sanctions_and_are_sustained_with_the
     let none = arm(0.0, 0.5, 0.5);
     let sanctions = arm(1.0, 0.5, 0.5);
     row("no sanctions (civic 0.5, market 0.5)", &none);
-    row("sanctions, legal 1 (civic 0.5, market 0.5)", &sanctions);
+    row("sanctions, full supervision (civic 0.5, market 0.5)", &sanctions);
     let test = "public_goods_contributions_decay_without_sanctions_and_are_sustained_with_them";
     let mut failures = Vec::new();
     let mut report = |claim: &str, a: Vec<f64>, b: Vec<f64>, expect: Expect| {
@@ -738,6 +749,9 @@ fn harris_todaro(beta: f64, seed: u64) -> Vec<Metrics> {
     m.wage_gap_effect = beta;
     m.return_gap_effect = -beta;
     m.max_age = 100.0;
+    // Nobody settles in the city for good: the registered population stays.
+    m.settle_rate = Schedule::Constant(0.0);
+    m.settle_education_effect = 0.0;
     for effect in [
         &mut m.age_effect,
         &mut m.education_effect,
@@ -845,7 +859,7 @@ fn migration_alone_converges_to_the_harris_todaro_condition() {
 // 5. ODD consistency
 
 /// Scenario sections (the first segment of a dotted key).
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "run",
     "region",
     "population",
@@ -853,6 +867,7 @@ const SECTIONS: [&str; 9] = [
     "economy",
     "migration",
     "governance",
+    "party_state",
     "paths",
     "output",
 ];

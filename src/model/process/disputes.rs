@@ -92,19 +92,30 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let j = net.random_tie(i, &mut rng);
         let other = (j != i && a.residence[j] == residence::RESIDENT).then_some(j);
         let bully = chance(&mut rng, p_bully);
-        // Mediation: brought to the branch, a unit free, accepted by the stronger side.
-        let brought = chance(&mut rng, g.bring_to_branch * (0.5 + 0.5 * a.trust_branch[i] as f64));
+        // Mediation: brought to the branch (as far as the villager trusts it) with a unit
+        // free; or, failing that, brought to the legal adviser (as far as the villager trusts
+        // the state's law, i.e. the government) while a legal unit is free. Accepted by the
+        // stronger side with the credibility of the channel.
+        let bring = g.bring_to_branch;
+        let to_branch = chance(&mut rng, bring * (0.5 + 0.5 * a.trust_branch[i] as f64));
+        let channel = if to_branch && own_units > 0 {
+            own_units -= 1;
+            Some(false)
+        } else if legal_units > 0
+            && (to_branch || chance(&mut rng, bring * (0.5 + 0.5 * a.trust_gov[i] as f64)))
+        {
+            legal_units -= 1;
+            Some(true)
+        } else {
+            None
+        };
         let mut mediated = false;
-        if brought && (own_units > 0 || legal_units > 0) {
-            let court = own_units == 0;
-            if court {
-                legal_units -= 1;
-            } else {
-                own_units -= 1;
-            }
+        if let Some(court) = channel {
             // Village mediation carries social weight of its own; a capable branch backs it.
+            // A legal unit adds the threat of a court case: the stronger side accepts when
+            // either the village's weight or the court's threat persuades it.
             let own = 0.3 + 0.7 * cap;
-            let credible = if court { own.max(g.court) } else { own };
+            let credible = if court { 1.0 - (1.0 - own) * (1.0 - g.court) } else { own };
             let deterred = if bully { bp } else { 0.0 };
             mediated = chance(&mut rng, credible * (1.0 - deterred));
         }
