@@ -253,6 +253,9 @@ pub struct StepCtx<'a> {
     /// Confidence bounds of the 256 trait levels: the median bound times
     /// `exp(bound_spread x z)` at the levels' normal quantiles `z` (heterogeneous bounds).
     pub bounds: [f32; 256],
+    /// Personal trust offsets of the 256 levels of the second trait:
+    /// `values.trust_disposition x z` at the levels' normal quantiles `z`.
+    pub trust_offsets: [f32; 256],
     /// Region market exposure.
     pub exposure: f64,
     /// Monthly mortality probability by age in years (0 to 120), men and women.
@@ -484,8 +487,14 @@ impl World {
         let level = vitals.level(calendar);
         let t_ = inputs::tables();
         let mortality = [
-            t_.mortality.iter().map(|r| 1.0 - (-(r.0 * level) / 12.0).exp()).collect(),
-            t_.mortality.iter().map(|r| 1.0 - (-(r.1 * level) / 12.0).exp()).collect(),
+            t_.mortality
+                .iter()
+                .map(|r| 1.0 - (-(r.0 * level) / 12.0).exp())
+                .collect(),
+            t_.mortality
+                .iter()
+                .map(|r| 1.0 - (-(r.1 * level) / 12.0).exp())
+                .collect(),
         ];
         let tfr = if p.replacement_fertility {
             vitals.replacement(calendar)
@@ -505,6 +514,7 @@ impl World {
         let q = rng::normal_quantiles();
         let v = &sc.values;
         let bounds = std::array::from_fn(|k| (v.confidence_bound * (v.bound_spread * q[k]).exp()) as f32);
+        let trust_offsets = std::array::from_fn(|k| (v.trust_disposition * q[k]) as f32);
         StepCtx {
             sc,
             step,
@@ -519,6 +529,7 @@ impl World {
                 step
             },
             bounds,
+            trust_offsets,
             exposure: sc.region.market_exposure.at(t),
             mortality,
             fertility,
@@ -574,7 +585,10 @@ impl World {
     fn ensure_room(&mut self) {
         let coming = |v: &Village, k: usize| -> u32 {
             v.children[ADULT_MONTHS - k..].iter().map(|&c| c as u32).sum::<u32>()
-                + v.children_away[ADULT_MONTHS - k..].iter().map(|&c| c as u32).sum::<u32>()
+                + v.children_away[ADULT_MONTHS - k..]
+                    .iter()
+                    .map(|&c| c as u32)
+                    .sum::<u32>()
         };
         let short = self.villages.iter().any(|v| v.cap - v.alive < coming(v, 1));
         if !short {
@@ -676,10 +690,7 @@ pub fn burn_in_steps(sc: &Scenario) -> u32 {
 /// step, `burn_in_steps + 1`, is January of the start year).
 pub fn date(sc: &Scenario, s: u32) -> (i32, u32) {
     let m = s.saturating_sub(1) as i64 - burn_in_steps(sc) as i64;
-    (
-        sc.run.start_year + m.div_euclid(12) as i32,
-        m.rem_euclid(12) as u32 + 1,
-    )
+    (sc.run.start_year + m.div_euclid(12) as i32, m.rem_euclid(12) as u32 + 1)
 }
 
 /// Run the stages of one month for one village, in the documented order.

@@ -150,7 +150,7 @@ pub struct VillageStats {
     pub meetings: u32,
     /// Residents attending a decision meeting.
     pub meeting_attendance: u32,
-    /// Candidates disqualified for vote buying.
+    /// Candidates struck by joint vetting or disqualified for vote buying.
     pub disqualified: u32,
     /// First secretaries sent this month.
     pub first_secretaries: u32,
@@ -432,7 +432,7 @@ metrics! {
     formal_events: "Box-ticking events", "per month", "Programme events turned into formal box-ticking this month.";
     meetings_held: "Decision meetings", "per month", "Decision meetings held this month.";
     meeting_attendance: "Meeting attendance", "share [0, 1]", "Share of residents attending decision meetings, in villages that held one.";
-    candidates_disqualified: "Candidates disqualified", "per month", "Candidates disqualified for vote buying caught by monitors.";
+    candidates_disqualified: "Candidates disqualified", "per month", "Candidates struck by joint vetting (a record, or a bully) or disqualified for vote buying caught by monitors.";
     first_secretary_share: "Villages with a first secretary", "share of villages", "Share of villages with a first secretary in post.";
     co_opted: "Elites co-opted", "per month", "Economic elites co-opted into the party this month.";
     township_standing: "Standing with the township", "index [0, 1]", "Mean of the township's assessment of the branches.";

@@ -299,8 +299,20 @@ impl Traits {
     #[inline(always)]
     pub fn level(&self, i: usize, age: u16) -> u8 {
         let birth = self.stamp.wrapping_sub(age as u64);
-        let h = mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let h =
+            mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         (h >> 56) as u8
+    }
+
+    /// Both traits of slot `i` aged `age` months: the first ([`Traits::level`], the
+    /// confidence bound's) and a second, independent one (the next byte of the same hash:
+    /// the disposition to trust).
+    #[inline(always)]
+    pub fn levels(&self, i: usize, age: u16) -> (u8, u8) {
+        let birth = self.stamp.wrapping_sub(age as u64);
+        let h =
+            mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        ((h >> 56) as u8, (h >> 48) as u8)
     }
 }
 

@@ -235,6 +235,8 @@ section! {
         noise: f64 = 0.003, [0.0, 0.5], "per month", "small noise keeps opinions from freezing into one cluster (Pineda et al. 2009 use 10^-3 - 10^-1 per update); guess";
         /// Distance beyond which an encounter pushes values apart (negative influence, Jager and Amblard 2005); 1 or more disables it.
         rejection_bound: f64 = 1.0, [0.0, 1.0], "value distance", "off by default; a variant for robustness checks (docs/validation.md)";
+        /// Spread of villagers' own dispositions to trust: a villager's trust relaxes toward what the village shows plus a personal offset `trust_disposition x z` (z standard normal, fixed for life).
+        trust_disposition: f64 = 0.15, [0.0, 1.0], "trust sd", "individual political trust in rural China varies widely within villages and is partly a stable disposition (Li 2004, Modern China 30(2); Uslaner 2002); guess, chosen for a within-village sd of trust near 0.15";
         /// Share of the distance moved in one encounter (Deffuant's mu).
         convergence: f64 = 0.2, [0.0, 0.5], "share", "Deffuant et al. (2000) use 0.1-0.5";
         /// Annual erosion of `civic` in proportion to `market` ("vulgar culture").
@@ -428,7 +430,7 @@ section! {
         /// First secretaries (schedule): probability per year that a village with a weak branch (capacity below `weak_capacity`) gets one.
         first_secretaries: Schedule = Schedule::keys(&[(2014.9, 0.0), (2015.0, 0.5), (2021.0, 0.5)]), [0.0, 1.0], "probability per year", "the 2015 notice sent first secretaries to weak and poor villages (about 195,000 by 2017, data/party_state.md); the share reached a guess";
         /// Branch capacity below which a village counts as weak.
-        weak_capacity: f64 = 0.3, [0.0, 1.0], "index [0, 1]", "'weak and lax' (软弱涣散) branches; guess";
+        weak_capacity: f64 = 0.55, [0.0, 1.0], "index [0, 1]", "'weak and lax' (软弱涣散) and poor villages got first secretaries: about 195,000 by 2017, roughly a third of administrative villages (data/party_state.md); 0.55 is about the lowest third of branches in the baseline around 2015";
         /// Years a first secretary stays.
         first_secretary_years: f64 = 2.0, [0.1, 10.0], "years", "two-year terms (Shanxi 2015, data/party_state.md)";
         /// Competence a first secretary brings (as acting secretary).

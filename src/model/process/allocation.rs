@@ -194,8 +194,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     // spare make it side with villagers.
     let rate = monthly(g.adjust_rate);
     let admin = v.branch.administrative as f64;
-    let target_admin =
-        (0.5 * g.administrative + 0.5 * ctx.pressure - 0.4 * (v.efficacy as f64 - 0.5)).clamp(0.0, 1.0);
+    let target_admin = (0.5 * g.administrative + 0.5 * ctx.pressure - 0.4 * (v.efficacy as f64 - 0.5)).clamp(0.0, 1.0);
     v.branch.administrative = (admin + rate * (target_admin - admin)).clamp(0.0, 1.0) as f32;
     let target_stance = (g.stance * (1.0 - 0.3 * ctx.pressure)
         + 0.3 * (v.branch.legitimacy as f64 - 0.5)
@@ -331,7 +330,11 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
     let realised = share + (share * (1.0 - share) / n).sqrt() * normal(rng);
     let quorate = held > 0 && realised >= g.quorum;
     v.stats.meeting_attendance = (realised.clamp(0.0, 1.0) * n) as u32;
-    let decided = if quorate { (held * PER_MEETING).min(DECISIONS) } else { 0 };
+    let decided = if quorate {
+        (held * PER_MEETING).min(DECISIONS)
+    } else {
+        0
+    };
     // One unsupervised person deciding alone ignores meetings; a capable administrative branch
     // overrules them; the township overrides some under pressure.
     let alone = v.committee.concentration as f64 * (1.0 - v.supervision as f64);
@@ -360,14 +363,22 @@ mod tests {
     #[test]
     fn the_leak_is_a_choice_against_detection_and_sanction() {
         let none = |_: f64| 0.0;
-        assert_eq!(choose_leak(1.0, 0.0, 0.5, 4.0, none), 0.9, "undetected and shameless: all");
+        assert_eq!(
+            choose_leak(1.0, 0.0, 0.5, 4.0, none),
+            0.9,
+            "undetected and shameless: all"
+        );
         assert_eq!(choose_leak(0.0, 0.0, 0.5, 4.0, none), 0.0, "no value: nothing");
         let moral = choose_leak(1.0, 2.0, 0.0, 4.0, none);
         assert!((moral - 0.25).abs() < 1e-9, "guilt caps it at value / 2 moral: {moral}");
         let watched = |l: f64| (0.9 * l).min(1.0);
         assert!(choose_leak(1.0, 0.5, 0.5, 4.0, watched) < choose_leak(1.0, 0.5, 0.5, 4.0, none));
         let sure = |l: f64| if l > 0.0 { 1.0 } else { 0.0 };
-        assert_eq!(choose_leak(1.0, 0.5, 1.0, 10.0, sure), 0.0, "sure detection and sanction: nothing");
+        assert_eq!(
+            choose_leak(1.0, 0.5, 1.0, 10.0, sure),
+            0.0,
+            "sure detection and sanction: nothing"
+        );
     }
 
     /// A village whose committee an economic elite controls (market 0.6, civic 0.4), with
@@ -409,7 +420,10 @@ mod tests {
         let (checked, _) = month(0.2, 0.0, 0.8);
         assert!(alone > 0.5, "one person, no monitors: {alone}");
         assert!(watched < alone - 0.1, "monitors: {watched} vs {alone}");
-        assert!(checked < alone - 0.1, "a separate capable branch checks: {checked} vs {alone}");
+        assert!(
+            checked < alone - 0.1,
+            "a separate capable branch checks: {checked} vs {alone}"
+        );
     }
 
     #[test]
@@ -417,7 +431,10 @@ mod tests {
         let (leak, delivered) = month(1.0, 0.0, 0.8);
         let (leak2, delivered2) = month(1.0, 1.0, 0.8);
         let sent = 40_000.0 / 12.0;
-        assert!((delivered / (sent * (1.0 - leak as f64)) - 1.0).abs() < 1e-4, "{delivered}");
+        assert!(
+            (delivered / (sent * (1.0 - leak as f64)) - 1.0).abs() < 1e-4,
+            "{delivered}"
+        );
         assert!(delivered2 > delivered, "less capture, more delivered: {leak} {leak2}");
     }
 
@@ -442,7 +459,10 @@ mod tests {
         let crowded = autonomy(2.0, 1.0, 1.0);
         assert!(none < 0.3, "no meetings: autonomy falls ({none})");
         assert!(some > 0.5, "quorate meetings decide ({some})");
-        assert!(crowded < some - 0.2, "a capable top-down branch overrules: {crowded} vs {some}");
+        assert!(
+            crowded < some - 0.2,
+            "a capable top-down branch overrules: {crowded} vs {some}"
+        );
     }
 
     #[test]

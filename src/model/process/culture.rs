@@ -172,7 +172,10 @@ mod tests {
         let (n_real, _, events_real, _) = culture_year(&w, 5_000.0, 0.0);
         // About 75 programme events a year: all box-ticking; only the few festivals are real.
         assert!(formal > 50 && events < 12, "box-ticking {formal}, real {events}");
-        assert!(events_real > 50 && n_real > 3 * n.max(1), "real {events_real} events, {n_real} attendees vs {n}");
+        assert!(
+            events_real > 50 && n_real > 3 * n.max(1),
+            "real {events_real} events, {n_real} attendees vs {n}"
+        );
     }
 
     #[test]
@@ -189,6 +192,9 @@ mod tests {
         });
         let (n, civic, _, _) = culture_year(&w, 5_000.0, 0.0);
         assert!(n > 100, "they come ({n})");
-        assert!((civic - 0.3).abs() < 1e-6, "but the traditional virtues are beyond their bound: {civic}");
+        assert!(
+            (civic - 0.3).abs() < 1e-6,
+            "but the traditional virtues are beyond their bound: {civic}"
+        );
     }
 }

@@ -24,7 +24,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
     // Replacement fertility (a stationary population) treats migrant women as residents, so
     // that births replace the generation exactly.
-    let migrant_fertility = if p.replacement_fertility { 1.0 } else { p.migrant_fertility };
+    let migrant_fertility = if p.replacement_fertility {
+        1.0
+    } else {
+        p.migrant_fertility
+    };
     let last = ctx.mortality[0].len().clamp(1, 121) - 1;
     let mortality = |years: usize, female: bool| {
         ctx.mortality[female as usize]
@@ -390,9 +394,8 @@ mod tests {
         let mut w = world(300);
         let mut months = 0;
         run_months(&mut w, 1..25, |c, v, a| {
-            let kids = |v: &Village| -> u32 {
-                v.children.iter().chain(v.children_away.iter()).map(|&x| x as u32).sum()
-            };
+            let kids =
+                |v: &Village| -> u32 { v.children.iter().chain(v.children_away.iter()).map(|&x| x as u32).sum() };
             let children0 = kids(v);
             let alive0 = v.alive;
             run(c, v, a);

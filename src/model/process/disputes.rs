@@ -101,9 +101,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let channel = if to_branch && own_units > 0 {
             own_units -= 1;
             Some(false)
-        } else if legal_units > 0
-            && (to_branch || chance(&mut rng, bring * (0.5 + 0.5 * a.trust_gov[i] as f64)))
-        {
+        } else if legal_units > 0 && (to_branch || chance(&mut rng, bring * (0.5 + 0.5 * a.trust_gov[i] as f64))) {
             legal_units -= 1;
             Some(true)
         } else {
@@ -115,7 +113,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             // A legal unit adds the threat of a court case: the stronger side accepts when
             // either the village's weight or the court's threat persuades it.
             let own = 0.3 + 0.7 * cap;
-            let credible = if court { 1.0 - (1.0 - own) * (1.0 - g.court) } else { own };
+            let credible = if court {
+                1.0 - (1.0 - own) * (1.0 - g.court)
+            } else {
+                own
+            };
             let deterred = if bully { bp } else { 0.0 };
             mediated = chance(&mut rng, credible * (1.0 - deterred));
         }
@@ -377,19 +379,29 @@ mod tests {
                 v.delivered[PolicyPath::Legal.index()] = legal;
                 run(c, v, a)
             });
-            (total(&stats, |s| s.bully_reports), total(&stats, |s| s.bully_prosecutions))
+            (
+                total(&stats, |s| s.bully_reports),
+                total(&stats, |s| s.bully_prosecutions),
+            )
         };
         let (r0, p0) = prosecutions(0.0);
         let (r1, p1) = prosecutions(50_000.0);
         assert!(r0 > 10 && r1 > 0, "reports {r0} {r1}");
-        assert!(p1 as f64 / r1 as f64 > 2.0 * p0 as f64 / r0 as f64, "prosecuted {p0}/{r0} vs {p1}/{r1}");
+        assert!(
+            p1 as f64 / r1 as f64 > 2.0 * p0 as f64 / r0 as f64,
+            "prosecuted {p0}/{r0} vs {p1}/{r1}"
+        );
     }
 
     #[test]
     fn units_are_exact_in_expectation() {
         let mut rng = stream(1, 0, 1, Phase::Disputes);
         let n: u32 = (0..10_000).map(|_| units(250.0, 100.0, &mut rng)).sum();
-        assert!((n as f64 / 10_000.0 - 2.5).abs() < 0.02, "mean units {}", n as f64 / 10_000.0);
+        assert!(
+            (n as f64 / 10_000.0 - 2.5).abs() < 0.02,
+            "mean units {}",
+            n as f64 / 10_000.0
+        );
         assert_eq!(units(0.0, 100.0, &mut rng), 0);
     }
 }

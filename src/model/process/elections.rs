@@ -78,9 +78,12 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         .filter(|&i| a.residence[i] == residence::RESIDENT && a.role[i] == role::MONITOR)
         .count() as i32;
     let p_detect = 1.0 - (1.0 - sg.observer_detect).powi(observers);
-    // Joint vetting strikes candidates with a record, and bullies.
-    let vetted = |i: usize, rng: &mut crate::model::rng::Stream| {
-        (a.flags[i] & flag::RECORD == 0 && a.role[i] != role::BULLY) || !chance(rng, ctx.vetting)
+    // Joint vetting strikes candidates with a record, and bullies (counted as disqualified).
+    let mut struck = 0u32;
+    let mut vetted = |i: usize, rng: &mut crate::model::rng::Stream| {
+        let clean = (a.flags[i] & flag::RECORD == 0 && a.role[i] != role::BULLY) || !chance(rng, ctx.vetting);
+        struck += !clean as u32;
+        clean
     };
     let mut eligible = 0u32;
     let mut clan_count = [0u32; 256];
@@ -155,6 +158,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     }
     v.stats.election = 1;
     v.stats.eligible_voters = eligible;
+    v.stats.disqualified = struck;
     if cands.is_empty() {
         // Nobody stands: the township appoints; the branch keeps nominal control.
         v.committee.director = NONE;

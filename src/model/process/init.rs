@@ -3,10 +3,10 @@
 use rand::Rng;
 
 use crate::model::agents::{flag, part, residence, role, AgentsMut};
+use crate::model::inputs;
 use crate::model::observe::VillageStats;
 use crate::model::rng::{chance, normal, stream, Phase, Stream};
 use crate::model::{arrangement_concentration, Branch, Committee, Controller, Scratch, Village, ADULT_MONTHS, NONE};
-use crate::model::inputs;
 use crate::scenario::{Initial, Scenario, Start};
 
 /// Initial registered adults of village `v`: lognormal around the mean with the scenario's
@@ -156,7 +156,10 @@ pub fn village(sc: &Scenario, v: u32, n: usize, level: f64, a: &mut AgentsMut) -
     for i in 0..n {
         let migrant = chance(&mut rng, p.initial_migrant_share);
         let (years, female) = if migrant {
-            (16 + pick(&mut rng, &migrant_ages) as u16, chance(&mut rng, p.migrant_female_share))
+            (
+                16 + pick(&mut rng, &migrant_ages) as u16,
+                chance(&mut rng, p.migrant_female_share),
+            )
         } else {
             let k = pick(&mut rng, &adult);
             (16 + (k / 2) as u16, k % 2 == 1)

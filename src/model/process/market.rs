@@ -64,7 +64,10 @@ mod tests {
         assert!(close(old_res, rate * (0.5 - 0.3)), "resident {old_res}");
         assert!(close(old_mig, rate * (city - 0.3)), "migrant {old_mig}");
         assert!(close(young_res, rate * (0.5 + young - 0.3)), "young {young_res}");
-        assert!(close(young_mig, rate * ((city + young).min(1.0) - 0.3)), "young migrant {young_mig}");
+        assert!(
+            close(young_mig, rate * ((city + young).min(1.0) - 0.3)),
+            "young migrant {young_mig}"
+        );
     }
 
     #[test]

@@ -81,7 +81,11 @@ pub fn organise(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut
                 }
             };
             let hi = (g.recruit_max_age * 12.0) as u16;
-            let base = super::disputes::units(g.recruit_rate * per100 * (0.3 + 0.7 * v.branch.capacity as f64), 1.0, &mut rng);
+            let base = super::disputes::units(
+                g.recruit_rate * per100 * (0.3 + 0.7 * v.branch.capacity as f64),
+                1.0,
+                &mut rng,
+            );
             for _ in 0..base {
                 approach(&mut rng, v, a, hi);
             }
@@ -278,13 +282,7 @@ pub fn set_capacity(sc: &Scenario, v: &mut Village, c: &BranchCounts) {
 }
 
 /// Refresh the elite roles of a village (yearly, and at initialisation).
-pub fn refresh_roles(
-    sc: &Scenario,
-    rng: &mut Stream,
-    v: &mut Village,
-    a: &mut AgentsMut,
-    scratch: &mut Scratch,
-) {
+pub fn refresh_roles(sc: &Scenario, rng: &mut Stream, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
     let g = &sc.governance;
     let mut clan_count = [0u32; 256];
     scratch.val.clear();

@@ -26,7 +26,13 @@ pub fn respond(x: f32, other: f32, eps: f32, reject: f32, mu: f32) -> f32 {
     let d = other - x;
     let toward = d.abs() < eps;
     let away = d.abs() > reject;
-    let step = if toward { mu * d } else if away { -mu * d } else { 0.0 };
+    let step = if toward {
+        mu * d
+    } else if away {
+        -mu * d
+    } else {
+        0.0
+    };
     (x + step).clamp(0.0, 1.0)
 }
 
@@ -269,7 +275,10 @@ mod tests {
         };
         let (fixed, spread) = (gap_after(0.0), gap_after(0.8));
         assert!((fixed - 0.4).abs() < 1e-6, "one bound: the camps stay apart ({fixed})");
-        assert!(spread < fixed - 0.02, "spread bounds: the camps move together ({spread})");
+        assert!(
+            spread < fixed - 0.02,
+            "spread bounds: the camps move together ({spread})"
+        );
     }
 
     #[test]
@@ -291,7 +300,10 @@ mod tests {
         };
         let (full, emptied) = (civic_after(false), civic_after(true));
         assert!(full > 0.45, "renewal raises civic: {full}");
-        assert!(emptied < full - 0.02, "an emptied village renews less: {emptied} vs {full}");
+        assert!(
+            emptied < full - 0.02,
+            "an emptied village renews less: {emptied} vs {full}"
+        );
     }
 
     #[test]
