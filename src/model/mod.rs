@@ -256,6 +256,9 @@ pub struct StepCtx<'a> {
     /// Personal trust offsets of the 256 levels of the second trait:
     /// `values.trust_disposition x z` at the levels' normal quantiles `z`.
     pub trust_offsets: [f32; 256],
+    /// The attendance propensity of culture events, `logistic(y)` for the attendance
+    /// predictor `y` over its range (process 7).
+    pub attend: crate::numeric::LogisticTable,
     /// Region market exposure.
     pub exposure: f64,
     /// Monthly mortality probability by age in years (0 to 120), men and women.
@@ -515,6 +518,10 @@ impl World {
         let v = &sc.values;
         let bounds = std::array::from_fn(|k| (v.confidence_bound * (v.bound_spread * q[k]).exp()) as f32);
         let trust_offsets = std::array::from_fn(|k| (v.trust_disposition * q[k]) as f32);
+        let attend = {
+            let (lo, hi) = process::culture::predictor_range(&sc.paths.culture);
+            crate::numeric::LogisticTable::new(lo, hi)
+        };
         StepCtx {
             sc,
             step,
@@ -530,6 +537,7 @@ impl World {
             },
             bounds,
             trust_offsets,
+            attend,
             exposure: sc.region.market_exposure.at(t),
             mortality,
             fertility,

@@ -274,46 +274,57 @@ impl Keyed {
     }
 }
 
-/// Personal traits fixed for life, without storage: a villager's trait is a hash of the seed,
-/// the village, the slot and the month of the villager's birth (`stamp - age`, with `stamp`
-/// the step counter, which advances with age), so it stays the same from month to month and
-/// a new occupant of the slot gets a new one. (A repack moves villagers to new slots and so
-/// redraws their traits; repacks are rare and deterministic.)
+/// Personal traits fixed for life, without storage: a villager's traits are a hash of the
+/// seed, the village, the slot and the month of the villager's birth (`stamp - age`, with
+/// `stamp` the step counter, which advances with age), so they stay the same from month to
+/// month and a new occupant of the slot gets new ones. (A repack moves villagers to new slots
+/// and so redraws their traits; repacks are rare and deterministic.) The hash is 32-bit
+/// (MurmurHash3's finaliser, Appleby 2008) so that a pass over all slots vectorises.
 #[derive(Debug, Clone, Copy)]
 pub struct Traits {
-    key: u64,
-    stamp: u64,
+    key: u32,
+    stamp: u32,
 }
 
 impl Traits {
     /// The traits of village `village` at step counter `stamp`.
     pub fn new(seed: u64, village: u32, stamp: u32) -> Traits {
         Traits {
-            key: unit_key(0x082E_FA98_EC4E_6C89, seed, village, 0, Phase::Trait),
-            stamp: stamp as u64,
+            key: (unit_key(0x082E_FA98_EC4E_6C89, seed, village, 0, Phase::Trait) >> 32) as u32,
+            stamp,
         }
     }
 
-    /// The trait of slot `i` aged `age` months as one of 256 equally likely levels (the top
-    /// byte of its hash): index a table of quantiles with it ([`normal_quantiles`]).
     #[inline(always)]
-    pub fn level(&self, i: usize, age: u16) -> u8 {
-        let birth = self.stamp.wrapping_sub(age as u64);
-        let h =
-            mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        (h >> 56) as u8
+    fn hash(&self, i: usize, age: u16) -> u32 {
+        let birth = self.stamp.wrapping_sub(age as u32);
+        fmix32(self.key ^ (i as u32).wrapping_mul(0x9E37_79B1) ^ birth.wrapping_mul(0x85EB_CA77))
     }
 
-    /// Both traits of slot `i` aged `age` months: the first ([`Traits::level`], the
-    /// confidence bound's) and a second, independent one (the next byte of the same hash:
-    /// the disposition to trust).
+    /// The first trait of slot `i` aged `age` months (the confidence bound's) as one of 256
+    /// equally likely levels (the top byte of its hash): index a table of quantiles with it
+    /// ([`normal_quantiles`]).
     #[inline(always)]
-    pub fn levels(&self, i: usize, age: u16) -> (u8, u8) {
-        let birth = self.stamp.wrapping_sub(age as u64);
-        let h =
-            mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ birth.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        ((h >> 56) as u8, (h >> 48) as u8)
+    pub fn level(&self, i: usize, age: u16) -> u8 {
+        (self.hash(i, age) >> 24) as u8
     }
+
+    /// The second trait of slot `i` aged `age` months (the disposition to trust), independent
+    /// of the first: the next byte of the same hash.
+    #[inline(always)]
+    pub fn second_level(&self, i: usize, age: u16) -> u8 {
+        (self.hash(i, age) >> 16) as u8
+    }
+}
+
+/// MurmurHash3's 32-bit finaliser (Appleby 2008): an invertible, well-mixed hash of `h`.
+#[inline(always)]
+pub fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85EB_CA6B);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xC2B2_AE35);
+    h ^ (h >> 16)
 }
 
 /// The standard normal quantiles at the midpoints of 256 equal-probability levels, so that a

@@ -26,6 +26,24 @@ pub fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// The attendance predictor `y = b0 + bc civic + bm market`:
+/// (b0, bc, bm) with `b0 = attend_base - (attend_civic + attend_market) / 2`, so that
+/// `y = attend_base + attend_civic (civic - 1/2) + attend_market (market - 1/2)`.
+pub fn predictor(cp: &crate::scenario::Culture) -> (f32, f32, f32) {
+    (
+        (cp.attend_base - 0.5 * cp.attend_civic - 0.5 * cp.attend_market) as f32,
+        cp.attend_civic as f32,
+        cp.attend_market as f32,
+    )
+}
+
+/// The range of the attendance predictor over values in [0, 1].
+pub fn predictor_range(cp: &crate::scenario::Culture) -> (f64, f64) {
+    let b0 = cp.attend_base - 0.5 * cp.attend_civic - 0.5 * cp.attend_market;
+    let (c, m) = (cp.attend_civic, cp.attend_market);
+    (b0 + c.min(0.0) + m.min(0.0), b0 + c.max(0.0) + m.max(0.0))
+}
+
 /// Run culture for one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
     let sc = ctx.sc;
@@ -41,35 +59,31 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     scratch.idx.clear();
     let p_invited = 1.0 - (1.0 - cp.event_seats.clamp(0.0, 1.0)).powi(events as i32);
     if events > 0 && p_invited > 0.0 {
-        let attends = |c: f32, m: f32| {
-            logistic(cp.attend_base + cp.attend_civic * (c as f64 - 0.5) + cp.attend_market * (m as f64 - 0.5))
-        };
+        // An invited resident attends with probability logistic(y) (the step's table).
+        let (b0, bc, bm) = predictor(cp);
+        let table = &ctx.attend;
         if p_invited < Events::DENSE {
             let mut invited = Events::new(p_invited, a.len());
             while let Some(i) = invited.next(&mut rng) {
-                if a.residence[i] == residence::RESIDENT && chance(&mut rng, attends(a.civic[i], a.market[i])) {
+                if a.residence[i] == residence::RESIDENT
+                    && rng.f64() < table.at(b0 + bc * a.civic[i] + bm * a.market[i]) as f64
+                {
                     scratch.idx.push(i as u32);
                 }
             }
         } else {
             // One keyed draw per resident: its high 32 bits against the invitation, its low
-            // 32 bits against the attendance propensity.
+            // 24 bits against the attendance propensity.
             let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
             let inv = (p_invited * 4_294_967_296.0) as u64;
-            let (b0, bc, bm) = (
-                (cp.attend_base - 0.5 * cp.attend_civic - 0.5 * cp.attend_market) as f32,
-                cp.attend_civic as f32,
-                cp.attend_market as f32,
-            );
-            for i in 0..a.len() {
+            let u24 = 1.0 / (1u32 << 24) as f32;
+            let n = a.len();
+            let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
+            for i in 0..n {
                 let x = draws.u64(i);
-                if a.residence[i] != residence::RESIDENT || (x >> 32) >= inv {
-                    continue;
-                }
-                // Attends when the uniform u < logistic(y), that is when ln(u / (1 - u)) < y.
-                let y = b0 + bc * a.civic[i] + bm * a.market[i];
-                let u = ((x & 0xFFFF_FFFF) as f32 + 0.5) * (1.0 / 4_294_967_296.0);
-                if (u / (1.0 - u)).ln() < y {
+                let p = table.at(b0 + bc * civic[i] + bm * market[i]);
+                let u = (x & 0xFF_FFFF) as f32 * u24;
+                if (res[i] == residence::RESIDENT) & ((x >> 32) < inv) & (u < p) {
                     scratch.idx.push(i as u32);
                 }
             }

@@ -29,7 +29,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     for i in 0..n {
         let r = res[i];
         let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
-        let off = ctx.trust_offsets[traits.levels(i, ages[i]).1 as usize];
+        let off = ctx.trust_offsets[traits.second_level(i, ages[i]) as usize];
         let (ub, ug) = (
             update(tb[i], (env_b + off).clamp(0.0, 1.0), relax, eb[i]),
             update(tg[i], (env_g + off).clamp(0.0, 1.0), relax, eg[i]),
