@@ -253,9 +253,6 @@ pub struct StepCtx<'a> {
     /// Confidence bounds of the 256 trait levels: the median bound times
     /// `exp(bound_spread x z)` at the levels' normal quantiles `z` (heterogeneous bounds).
     pub bounds: [f32; 256],
-    /// Personal trust offsets of the 256 levels of the second trait:
-    /// `values.trust_disposition x z` at the levels' normal quantiles `z`.
-    pub trust_offsets: [f32; 256],
     /// The attendance propensity of culture events, `logistic(y)` for the attendance
     /// predictor `y` over its range (process 7).
     pub attend: crate::numeric::LogisticTable,
@@ -517,7 +514,6 @@ impl World {
         let q = rng::normal_quantiles();
         let v = &sc.values;
         let bounds = std::array::from_fn(|k| (v.confidence_bound * (v.bound_spread * q[k]).exp()) as f32);
-        let trust_offsets = std::array::from_fn(|k| (v.trust_disposition * q[k]) as f32);
         let attend = {
             let (lo, hi) = process::culture::predictor_range(&sc.paths.culture);
             crate::numeric::LogisticTable::new(lo, hi)
@@ -536,7 +532,6 @@ impl World {
                 step
             },
             bounds,
-            trust_offsets,
             attend,
             exposure: sc.region.market_exposure.at(t),
             mortality,

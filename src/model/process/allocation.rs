@@ -51,6 +51,9 @@ pub const DEMAND_SHARE: f64 = 0.3;
 pub const DEMAND_EXPIRY: f64 = 1.0 / 6.0;
 /// Residents whose attendance propensity is sampled to estimate a meeting's attendance.
 pub const SAMPLE: u32 = 64;
+/// Weight of a powerful bully faction against attending decision meetings (logit per unit
+/// of bully power).
+pub const FEAR: f64 = 3.0;
 /// Weight of the moral cost of taking funds, per unit of the controller's `civic`.
 pub const GUILT: f64 = 1.0;
 
@@ -306,6 +309,9 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
     // approximation) for all residents.
     let residents = v.stats.monitor_pool;
     let eff = v.efficacy as f64 - 0.5;
+    // Where a bully faction is powerful, villagers fear to speak up in meetings (as they fear
+    // to vote against it, process 8).
+    let fear = FEAR * v.bully_power as f64;
     let (mut seen, mut expected) = (0u32, 0.0f64);
     if !a.is_empty() {
         let start = rng.below(a.len());
@@ -317,7 +323,8 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
                     g.meeting_base
                         + 3.0 * (a.civic[i] as f64 - 0.5)
                         + 2.0 * (a.trust_branch[i] as f64 - 0.5)
-                        + 2.0 * eff,
+                        + 2.0 * eff
+                        - fear,
                 );
                 if seen == SAMPLE {
                     break;

@@ -13,7 +13,7 @@
 //! far from the traditional virtues are not moved by them.
 
 use crate::model::agents::{part, residence, AgentsMut};
-use crate::model::rng::{chance, stream, Events, Keyed, Phase, Traits};
+use crate::model::rng::{chance, stream, Events, Keyed32, Phase, Traits};
 use crate::model::{Scratch, StepCtx, Village};
 use crate::scenario::PolicyPath;
 
@@ -72,19 +72,27 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
                 }
             }
         } else {
-            // One keyed draw per resident: its high 32 bits against the invitation, its low
-            // 24 bits against the attendance propensity.
-            let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
+            // Blocks of slots: first, without branches, the residents invited (a 32-bit keyed
+            // draw against the invitation probability); then each of them attends when a
+            // second draw is below the propensity.
+            let draws = Keyed32::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
             let inv = (p_invited * 4_294_967_296.0) as u64;
-            let u24 = 1.0 / (1u32 << 24) as f32;
             let n = a.len();
             let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
-            for i in 0..n {
-                let x = draws.u64(i);
-                let p = table.at(b0 + bc * civic[i] + bm * market[i]);
-                let u = (x & 0xFF_FFFF) as f32 * u24;
-                if (res[i] == residence::RESIDENT) & ((x >> 32) < inv) & (u < p) {
-                    scratch.idx.push(i as u32);
+            const BLOCK: usize = 256;
+            let mut cand = [0u32; BLOCK];
+            for start in (0..n).step_by(BLOCK) {
+                let end = (start + BLOCK).min(n);
+                let mut m = 0;
+                for (i, &r) in res.iter().enumerate().take(end).skip(start) {
+                    cand[m] = i as u32;
+                    m += ((r == residence::RESIDENT) & ((draws.u32(i) as u64) < inv)) as usize;
+                }
+                for &i in &cand[..m] {
+                    let i = i as usize;
+                    if draws.second(i) < table.at(b0 + bc * civic[i] + bm * market[i]) {
+                        scratch.idx.push(i as u32);
+                    }
                 }
             }
         }

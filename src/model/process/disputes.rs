@@ -94,14 +94,17 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let bully = chance(&mut rng, p_bully);
         // Mediation: brought to the branch (as far as the villager trusts it) with a unit
         // free; or, failing that, brought to the legal adviser (as far as the villager trusts
-        // the state's law, i.e. the government) while a legal unit is free. Accepted by the
+        // the state's law, i.e. the government, and dares to: a powerful bully faction deters
+        // going outside the village) while a legal unit is free. Accepted by the
         // stronger side with the credibility of the channel.
         let bring = g.bring_to_branch;
         let to_branch = chance(&mut rng, bring * (0.5 + 0.5 * a.trust_branch[i] as f64));
         let channel = if to_branch && own_units > 0 {
             own_units -= 1;
             Some(false)
-        } else if legal_units > 0 && (to_branch || chance(&mut rng, bring * (0.5 + 0.5 * a.trust_gov[i] as f64))) {
+        } else if legal_units > 0
+            && (to_branch || chance(&mut rng, bring * (0.5 + 0.5 * a.trust_gov[i] as f64) * (1.0 - bp)))
+        {
             legal_units -= 1;
             Some(true)
         } else {

@@ -137,7 +137,8 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
     // u < p_any as an integer test on the 53 bits of the draw (exact: the left side is an
     // integer), so most slots cost a hash and a comparison.
-    let p_any = p_leave.max((p_return + p_settle_max).min(1.0));
+    let p_away = (p_return + p_settle_max).min(1.0);
+    let p_any = p_leave.max(p_away);
     let below = (p_any * (1u64 << 53) as f64).ceil() as u64;
     let u53 = 1.0 / (1u64 << 53) as f64;
     for i in 0..a.len() {
@@ -185,7 +186,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             }
             // Those away at the start of the month have been away at least a month now:
             // they return, or settle in the city, or stay away.
-            residence::MIGRANT if a.away[i] > 0 => {
+            residence::MIGRANT if u < p_away && a.away[i] > 0 => {
                 let p_ret = monthly(m.return_base * ret_lin(age, a.away[i]).exp());
                 let parent = (age >= parent_lo) & (age < parent_hi);
                 if u < p_ret {
