@@ -862,8 +862,11 @@ fn migration_alone_converges_to_the_harris_todaro_condition() {
 // ---------------------------------------------------------------------------------------------
 // 4. A world at rest, values that stay diverse, null-mechanism controls, party-state levers
 
+/// A metric by name, with how to read it from a month's metrics.
+type Named = (&'static str, fn(&Metrics) -> f64);
+
 /// The governance index and its eight components.
-const INDEX_PARTS: [(&str, fn(&Metrics) -> f64); 9] = [
+const INDEX_PARTS: [Named; 9] = [
     ("governance_index", |m| m.governance_index),
     ("branch_capacity", |m| m.branch_capacity),
     ("trust_branch", |m| m.trust_branch),
@@ -954,7 +957,7 @@ fn values_and_trust_stay_diverse_within_villages() {
             decembers.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         )
     };
-    let spreads: [(&str, fn(&Metrics) -> f64); 3] = [
+    let spreads: [Named; 3] = [
         ("market_sd_within", |m| m.market_sd_within),
         ("civic_sd_within", |m| m.civic_sd_within),
         ("trust_sd_within", |m| m.trust_sd_within),
