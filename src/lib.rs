@@ -24,6 +24,7 @@ pub mod error;
 pub mod experiment;
 pub mod limits;
 pub mod model;
+pub mod numeric;
 pub mod output;
 pub mod report;
 pub mod scenario;

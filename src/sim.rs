@@ -188,7 +188,11 @@ pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(
     crate::scenario::check_seed(sc.run.seed)?;
     let start = Instant::now();
     {
-        let mut world = pool.install(|| World::new(sc));
+        let mut world = pool.install(|| {
+            let mut w = World::new(sc);
+            w.burn_in();
+            w
+        });
         let initial_registered = world.registered();
         let bytes_per_villager = world.bytes_per_villager();
         let steps = sc.steps();
@@ -200,10 +204,10 @@ pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(
         let mut distributions = census::histograms(&world.agents, start_year - 1);
         for s in 1..=steps {
             let m = pool.install(|| world.step());
+            let (year, month) = (m.year, m.month);
             if s % every == 0 || s == steps {
                 metrics.push(m);
             }
-            let (year, month) = world.date(s);
             if sc.output.villages && month == 12 {
                 villages.extend(world.villages.iter().map(|v| VillageRow::of(s, year, v)));
             }
@@ -212,7 +216,7 @@ pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(
             }
             progress(s, steps);
         }
-        let (end_year, _) = world.date(steps);
+        let end_year = metrics.last().map_or(sc.run.end_year, |m| m.year);
         pyramid.extend(census::pyramid(&world.agents, "end", end_year));
         Ok(RunOutput {
             metrics,

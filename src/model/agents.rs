@@ -31,6 +31,8 @@ pub mod flag {
     pub const PARTY: u8 = 2;
     /// Has returned from migration at least once.
     pub const RETURNED: u8 = 4;
+    /// Has a record: sanctioned for a leak, or prosecuted as a bully (vetting strikes them).
+    pub const RECORD: u8 = 8;
 }
 
 /// Bits of the `part` column: what the villager took part in during the current month.
@@ -49,8 +51,10 @@ pub mod part {
     pub const CONTRIBUTED_LAST: u8 = 32;
     /// Voted at the last election (kept until the next one).
     pub const VOTED_LAST: u8 = 64;
+    /// Has a demand recorded by the branch and not yet resolved (kept until it is).
+    pub const DEMAND: u8 = 128;
     /// Bits that survive the monthly reset.
-    pub const CARRIED: u8 = VOTED_LAST;
+    pub const CARRIED: u8 = VOTED_LAST | DEMAND;
 }
 
 /// Villager roles.
@@ -65,6 +69,8 @@ pub mod role {
     pub const BULLY: u8 = 3;
     /// Cadre (branch secretary, or a committee director nominated by the branch).
     pub const CADRE: u8 = 4;
+    /// Monitor of the village affairs supervision committee.
+    pub const MONITOR: u8 = 5;
 }
 
 macro_rules! columns {

@@ -5,20 +5,26 @@
 //! party branch, the villagers' committee, village-level state). A step
 //! ([`World::step`]) first computes the one region-wide coupling (the city labour market,
 //! from last month's integer migrant count: an exact, order-free reduction), then runs the
-//! twelve processes of `docs/ODD.md` for every village in parallel, each village on its own
-//! slices and its own random streams, and finally combines the per-village statistics
+//! processes of `docs/ODD.md` ([`Stage`]) for every village in parallel, each village on its
+//! own slices and its own random streams, and finally combines the per-village statistics
 //! sequentially in village order. That is why results are bitwise identical at any thread
 //! count.
+//!
+//! A run begins with a burn-in of `run.burn_in_years` before the start year, under the start
+//! year's drivers, in which the social state settles while the people are held as
+//! initialised (no ageing, births, deaths or moves); nothing is recorded. So the recorded
+//! years start from the model's own quasi-steady state, and their trends come from drivers.
 
 pub mod agents;
 pub mod census;
+pub mod inputs;
 pub mod observe;
 pub mod process;
 pub mod rng;
 
 use rayon::prelude::*;
 
-use crate::scenario::{Arrangement, Only, Scenario};
+use crate::scenario::{Arrangement, Only, PolicyPath, Scenario};
 use agents::{Agents, AgentsMut};
 use observe::{Metrics, VillageStats};
 
@@ -55,6 +61,77 @@ impl Controller {
     }
 }
 
+/// The stages of a month, in order: one declaration drives the step, the random phases and
+/// the profiler's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// 1. Ageing, mortality, births, children, coming of age.
+    Demography,
+    /// 2. `market` relaxes toward the exposure villagers live in.
+    Market,
+    /// 3. Social influence, noise, erosion and renewal of `civic`.
+    Values,
+    /// 4. Leaving, returning and settling in the city.
+    Migration,
+    /// 5. Disputes, order, conflicts with the township, demands (path 4.1).
+    Disputes,
+    /// 6. Public goods, service quality, the mutual-help platform (path 4.2).
+    Services,
+    /// 7. Cultural events and who attends (path 4.3).
+    Culture,
+    /// 8. Elections, in election months (path 4.4).
+    Elections,
+    /// 9. Funds, capture, formalism, meetings and autonomy.
+    Allocation,
+    /// 10. Trust.
+    Trust,
+    /// 11. Party organisation and the party-state's levers.
+    Party,
+    /// 12. Observation.
+    Observation,
+}
+
+impl Stage {
+    /// Every stage in step order.
+    pub const ALL: [Stage; 12] = [
+        Stage::Demography,
+        Stage::Market,
+        Stage::Values,
+        Stage::Migration,
+        Stage::Disputes,
+        Stage::Services,
+        Stage::Culture,
+        Stage::Elections,
+        Stage::Allocation,
+        Stage::Trust,
+        Stage::Party,
+        Stage::Observation,
+    ];
+
+    /// Name with its number, as the profiler and the docs give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Demography => "1 demography",
+            Stage::Market => "2 market exposure",
+            Stage::Values => "3 value dynamics",
+            Stage::Migration => "4 migration",
+            Stage::Disputes => "5 disputes",
+            Stage::Services => "6 public goods and services",
+            Stage::Culture => "7 culture",
+            Stage::Elections => "8 elections",
+            Stage::Allocation => "9 allocation",
+            Stage::Trust => "10 trust",
+            Stage::Party => "11 party organisation",
+            Stage::Observation => "12 observation",
+        }
+    }
+
+    /// Position in [`Stage::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// The village party branch.
 #[derive(Debug, Clone, Default)]
 pub struct Branch {
@@ -68,8 +145,13 @@ pub struct Branch {
     pub legitimacy: f32,
     /// Administrative style in [0,1]: top-down dominance versus facilitation.
     pub administrative: f32,
-    /// Stance in villager-government conflicts: 0 sides with the government, 1 with villagers.
+    /// Stance in villager-government conflicts: probability of siding with villagers.
     pub stance: f32,
+    /// The township's assessment of the branch in [0,1] (falls when it sides with villagers
+    /// against the township without the law's backing).
+    pub standing: f32,
+    /// Months left of a first secretary sent by higher levels (0: none).
+    pub first_secretary_months: u16,
 }
 
 /// The villagers' committee.
@@ -100,8 +182,10 @@ pub struct Village {
     pub cap: u32,
     /// Occupied slots (registered adults).
     pub alive: u32,
-    /// Children by month of age, 0 to 191.
+    /// Resident children by month of age, 0 to 191.
     pub children: Box<[u16; ADULT_MONTHS]>,
+    /// Registered children living with migrant parents in the city, by month of age.
+    pub children_away: Box<[u16; ADULT_MONTHS]>,
     /// Number of clans at founding (slot clans follow the founding shares).
     pub clans: u8,
     /// Party branch.
@@ -118,14 +202,28 @@ pub struct Village {
     pub bully_power: f32,
     /// Funds allocated last month to building services, yuan.
     pub funds_for_services: f64,
+    /// Funds allocated last month to resolving recorded demands, yuan.
+    pub funds_for_demands: f64,
+    /// Programme money delivered last month (after capture and formalism), yuan, per path in
+    /// [`PolicyPath::ALL`] order: what this month's programmes can buy.
+    pub delivered: [f64; 4],
     /// Formalism: slow average of the share of branch effort spent on formal tasks.
     pub formalism: f32,
     /// Turnout of the last election.
     pub turnout: f32,
     /// Share of funds leaked last month.
     pub leak: f32,
-    /// Supervision strength this month.
+    /// Supervision: active monitors relative to a full committee, in [0,1].
     pub supervision: f32,
+    /// Perceived probability that a detected leak is sanctioned (slow average of outcomes).
+    pub sanction_memory: f32,
+    /// Perceived probability that a reported bully is prosecuted.
+    pub prosecution_memory: f32,
+    /// Efficacy of meetings: slow average of the share of their decisions that stand.
+    pub efficacy: f32,
+    /// Last month's rates among adults aged 20-45 (parents): leaving (of residents),
+    /// returning and settling (of migrants); the children move with them next month.
+    pub parent_flows: [f32; 3],
     /// Statistics of the current month.
     pub stats: VillageStats,
 }
@@ -135,22 +233,37 @@ pub struct Village {
 pub struct StepCtx<'a> {
     /// The scenario.
     pub sc: &'a Scenario,
-    /// Step number, 1-based.
+    /// Step number, 1-based, burn-in included.
     pub step: u32,
-    /// Calendar year of this month.
+    /// Calendar year of this month (before the start year during the burn-in).
     pub year: i32,
     /// Month 1 to 12.
     pub month: u32,
-    /// Fractional year used to evaluate schedules.
+    /// Fractional year at which schedules are evaluated (the start year during the burn-in).
     pub t: f64,
+    /// This month belongs to the burn-in.
+    pub burn_in: bool,
+    /// The people are held this month (no demography, no migration): the burn-in of a census
+    /// start, whose age structure is data. A stationary start runs its burn-in in full: its
+    /// population is already at rest, so the burn-in finds the joint steady state.
+    pub hold: bool,
+    /// The step counter of personal traits ([`rng::Traits`]): it advances with ages, so it
+    /// stands still while the people are held.
+    pub trait_stamp: u32,
+    /// Confidence bounds of the 256 trait levels: the median bound times
+    /// `exp(bound_spread x z)` at the levels' normal quantiles `z` (heterogeneous bounds).
+    pub bounds: [f32; 256],
+    /// The attendance propensity of culture events, `logistic(y)` for the attendance
+    /// predictor `y` over its range (process 7).
+    pub attend: crate::numeric::LogisticTable,
     /// Region market exposure.
     pub exposure: f64,
-    /// Monthly mortality probability by age in years (0 to 120).
-    pub mortality: Vec<f64>,
-    /// Monthly birth probability per woman by age in years (0 to 60).
+    /// Monthly mortality probability by age in years (0 to 120), men and women.
+    pub mortality: [Vec<f64>; 2],
+    /// Monthly birth probability per resident woman by age in years (0 to 60).
     pub fertility: Vec<f64>,
-    /// Monthly child mortality probability.
-    pub child_mortality: f64,
+    /// Probability that one coming of age now is a woman (from the sex ratio at their birth).
+    pub female_share: f64,
     /// Education step probability for those coming of age.
     pub education: f64,
     /// Rural wage (no schooling), yuan per month.
@@ -165,20 +278,33 @@ pub struct StepCtx<'a> {
     pub downturn: f64,
     /// Township administrative pressure in [0,1].
     pub pressure: f64,
-    /// Path intensities: legal, services, culture, self-government.
-    pub legal: f64,
-    /// Services intensity.
-    pub services: f64,
-    /// Culture intensity.
-    pub culture: f64,
-    /// Self-government intensity.
-    pub self_gov: f64,
-    /// Supervision strength in [0,1].
-    pub supervision: f64,
+    /// Path money sent to each village this month, yuan, in [`PolicyPath::ALL`] order.
+    pub money: [f64; 4],
+    /// Annual settlement hazard of migrants away five years or more.
+    pub settle: f64,
+    /// Joint vetting strictness.
+    pub vetting: f64,
+    /// Extra approaches to young prospective members per 100 residents per year.
+    pub recruitment_plan: f64,
+    /// Probability per year of co-opting an economic elite.
+    pub co_opt: f64,
+    /// Probability per year that a weak branch gets a first secretary.
+    pub first_secretaries: f64,
+    /// Probability that a reported leak is sanctioned by the discipline commission.
+    pub discipline: f64,
+    /// Share of villages with a supervision committee.
+    pub supervision_committees: f64,
     /// This is an election month.
     pub election: bool,
     /// This is the yearly organisation month (December).
     pub yearly: bool,
+}
+
+impl StepCtx<'_> {
+    /// Path money sent this month for `p`, yuan.
+    pub fn money(&self, p: PolicyPath) -> f64 {
+        self.money[p.index()]
+    }
 }
 
 /// The region-wide city labour market.
@@ -205,6 +331,64 @@ pub struct Scratch {
     pub val: Vec<f32>,
 }
 
+/// Mortality and fertility levels of each calendar year of a run (burn-in and run).
+#[derive(Debug, Clone)]
+pub struct Vitals {
+    /// First year covered.
+    pub first_year: i32,
+    /// Per year: the Lee-Carter level `exp(k)` multiplying the 2000 age pattern.
+    pub level: Vec<f64>,
+    /// Per year: the replacement total fertility at that year's mortality.
+    pub replacement_tfr: Vec<f64>,
+}
+
+impl Vitals {
+    /// The levels of every year from `first_year` to the scenario's end year.
+    pub fn new(sc: &Scenario, first_year: i32) -> Vitals {
+        Vitals::years(sc, first_year, sc.run.end_year)
+    }
+
+    /// The levels of the years `first_year..=last_year`.
+    pub fn years(sc: &Scenario, first_year: i32, last_year: i32) -> Vitals {
+        let p = &sc.population;
+        let (mut level, mut replacement_tfr) = (Vec::new(), Vec::new());
+        for year in first_year..=last_year.max(first_year) {
+            let t = year.max(sc.run.start_year) as f64 + 0.5;
+            let l = inputs::mortality_level(p.life_expectancy.at(t) - p.rural_e0_gap);
+            level.push(l);
+            let srb = p.sex_ratio_at_birth.at(t);
+            let surv = inputs::survivorship(l);
+            let net: f64 = inputs::tables()
+                .fertility
+                .iter()
+                .enumerate()
+                .map(|(a, f)| f * surv.get(a).map_or(0.0, |s| s.1))
+                .sum();
+            replacement_tfr.push((1.0 + srb) / net.max(1e-9));
+        }
+        Vitals {
+            first_year,
+            level,
+            replacement_tfr,
+        }
+    }
+
+    fn at<T: Copy>(&self, v: &[T], year: i32) -> T {
+        let i = (year - self.first_year).clamp(0, v.len() as i32 - 1) as usize;
+        v[i]
+    }
+
+    /// The mortality level of `year`.
+    pub fn level(&self, year: i32) -> f64 {
+        self.at(&self.level, year)
+    }
+
+    /// The replacement total fertility of `year`.
+    pub fn replacement(&self, year: i32) -> f64 {
+        self.at(&self.replacement_tfr, year)
+    }
+}
+
 /// The whole simulated region.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -214,18 +398,22 @@ pub struct World {
     pub agents: Agents,
     /// Villages in id order.
     pub villages: Vec<Village>,
-    /// Steps done.
+    /// Steps done, burn-in included.
     pub step: u32,
     /// The labour market of the last step.
     pub labour: LabourMarket,
     /// Number of times the columns were repacked to make room.
     pub repacks: u32,
+    /// Mortality and fertility levels by year.
+    pub vitals: Vitals,
 }
 
 impl World {
     /// Build the initial region from a scenario (parallel across villages, deterministic).
+    /// The burn-in has not run yet: [`World::step`] runs it first.
     pub fn new(scenario: &Scenario) -> World {
         let sc = scenario.clone();
+        let vitals = Vitals::new(&sc, sc.run.start_year - sc.run.burn_in_years as i32);
         let sizes: Vec<u32> = (0..sc.region.villages)
             .map(|v| process::init::village_size(&sc, v))
             .collect();
@@ -234,10 +422,11 @@ impl World {
         let mut villages: Vec<Village> = Vec::with_capacity(sizes.len());
         {
             let views = agents.split_mut(&caps);
+            let start = vitals.level(sc.run.start_year);
             let built: Vec<Village> = views
                 .into_par_iter()
                 .enumerate()
-                .map(|(v, mut a)| process::init::village(&sc, v as u32, sizes[v] as usize, &mut a))
+                .map(|(v, mut a)| process::init::village(&sc, v as u32, sizes[v] as usize, start, &mut a))
                 .collect();
             villages.extend(built);
         }
@@ -248,6 +437,7 @@ impl World {
             step: 0,
             labour: LabourMarket::default(),
             repacks: 0,
+            vitals,
         };
         let migrants: u64 = w.villages.iter().map(|v| v.stats.migrants as u64).sum();
         w.labour.migrants = migrants;
@@ -268,53 +458,85 @@ impl World {
     /// village tables, divided by registered adults. The network is procedural (0 bytes).
     pub fn bytes_per_villager(&self) -> f64 {
         let cols = self.agents.len() * Agents::BYTES_PER_SLOT;
-        let tables = self.villages.len() * (std::mem::size_of::<Village>() + 2 * ADULT_MONTHS);
+        let tables = self.villages.len() * (std::mem::size_of::<Village>() + 4 * ADULT_MONTHS);
         (cols + tables) as f64 / self.registered().max(1) as f64
     }
 
-    /// Calendar year and month (1-12) of step `s` (1-based).
+    /// Months of burn-in before the first recorded month.
+    pub fn burn_in_steps(&self) -> u32 {
+        burn_in_steps(&self.scenario)
+    }
+
+    /// Calendar year and month (1-12) of step `s` (1-based, burn-in included).
     pub fn date(&self, s: u32) -> (i32, u32) {
         date(&self.scenario, s)
     }
 
     /// The step context: every schedule evaluated for step `step`.
-    pub fn ctx<'a>(sc: &'a Scenario, labour: &LabourMarket, step: u32) -> StepCtx<'a> {
+    pub fn ctx<'a>(sc: &'a Scenario, vitals: &Vitals, labour: &LabourMarket, step: u32) -> StepCtx<'a> {
         let (year, month) = date(sc, step);
-        let t = year as f64 + (month - 1) as f64 / 12.0;
+        let burn_in = step <= burn_in_steps(sc);
+        // Schedules are frozen at the start year during the burn-in.
+        let t = if burn_in {
+            sc.run.start_year as f64
+        } else {
+            year as f64 + (month - 1) as f64 / 12.0
+        };
         let p = &sc.population;
-        let years_since = (t - sc.run.start_year as f64).max(0.0);
-        let decline = (1.0 - p.mortality_decline).powf(years_since);
-        let mortality = (0..=120)
-            .map(|a| rng::monthly((p.makeham + p.gompertz_b * (p.gompertz_c * a as f64).exp()) * decline))
-            .collect();
-        let tfr = p.tfr.at(t);
-        let fertility = (0..=60)
-            .map(|a| {
-                let z = (a as f64 + 0.5 - p.fertility_mean_age) / p.fertility_sd;
-                let dens = (-0.5 * z * z).exp() / (p.fertility_sd * (2.0 * std::f64::consts::PI).sqrt());
-                // Births are counted as children of both sexes; the schedule is per woman.
-                (tfr * dens / 12.0).min(1.0)
-            })
-            .collect();
+        let calendar = if burn_in { sc.run.start_year } else { year };
+        let level = vitals.level(calendar);
+        let t_ = inputs::tables();
+        let mortality = [
+            t_.mortality
+                .iter()
+                .map(|r| 1.0 - (-(r.0 * level) / 12.0).exp())
+                .collect(),
+            t_.mortality
+                .iter()
+                .map(|r| 1.0 - (-(r.1 * level) / 12.0).exp())
+                .collect(),
+        ];
+        let tfr = if p.replacement_fertility {
+            vitals.replacement(calendar)
+        } else {
+            p.tfr.at(t)
+        };
+        let fertility = t_.fertility.iter().map(|f| (tfr * f / 12.0).min(1.0)).collect();
+        let srb = p.sex_ratio_at_birth.at(t - 16.0);
         let e = &sc.economy;
         let urban_wage = e.urban_wage.at(t);
         let rural_wage = e.rural_wage.at(t);
         let expected = urban_wage * labour.employment;
         let g = &sc.governance;
-        let sgp = &sc.paths.self_government;
-        let self_gov = sgp.intensity.at(t);
-        let election =
-            month == 3 && year >= g.first_election && (year - g.first_election) % g.term_years.max(1) as i32 == 0;
+        let ps = &sc.party_state;
+        let election = month == 3 && (year - g.first_election).rem_euclid(g.term_years.max(1) as i32) == 0;
+        let money = PolicyPath::ALL.map(|k| sc.paths.intensity(k).at(t) * sc.paths.cost(k) / 12.0);
+        let q = rng::normal_quantiles();
+        let v = &sc.values;
+        let bounds = std::array::from_fn(|k| (v.confidence_bound * (v.bound_spread * q[k]).exp()) as f32);
+        let attend = {
+            let (lo, hi) = process::culture::predictor_range(&sc.paths.culture);
+            crate::numeric::LogisticTable::new(lo, hi)
+        };
         StepCtx {
             sc,
             step,
             year,
             month,
             t,
+            burn_in,
+            hold: burn_in && p.initial == crate::scenario::Start::Census,
+            trait_stamp: if burn_in && p.initial == crate::scenario::Start::Census {
+                burn_in_steps(sc)
+            } else {
+                step
+            },
+            bounds,
+            attend,
             exposure: sc.region.market_exposure.at(t),
             mortality,
             fertility,
-            child_mortality: rng::monthly(p.child_mortality),
+            female_share: 1.0 / (1.0 + srb),
             education: p.education.at(t),
             rural_wage,
             expected_urban_wage: expected,
@@ -322,11 +544,14 @@ impl World {
             transfers: e.transfers.at(t),
             downturn: e.downturn.at(t),
             pressure: g.admin_pressure.at(t),
-            legal: sc.paths.legal.intensity.at(t),
-            services: sc.paths.services.intensity.at(t),
-            culture: sc.paths.culture.intensity.at(t),
-            self_gov,
-            supervision: (sgp.supervision + sgp.supervision_effect * self_gov).clamp(0.0, 1.0),
+            money,
+            settle: sc.migration.settle_rate.at(t),
+            vetting: ps.vetting.at(t),
+            recruitment_plan: ps.recruitment_plan.at(t),
+            co_opt: ps.co_opt.at(t),
+            first_secretaries: ps.first_secretaries.at(t),
+            discipline: ps.discipline.at(t),
+            supervision_committees: ps.supervision_committees.at(t),
             election,
             yearly: month == 12,
         }
@@ -334,9 +559,14 @@ impl World {
 
     /// Update the city labour market from last month's migrant count (fixed-order reduction).
     fn update_labour(&mut self, step: u32) {
+        let sc = &self.scenario;
         let (year, month) = self.date(step);
-        let t = year as f64 + (month - 1) as f64 / 12.0;
-        let e = &self.scenario.economy;
+        let t = if step <= burn_in_steps(sc) {
+            sc.run.start_year as f64
+        } else {
+            year as f64 + (month - 1) as f64 / 12.0
+        };
+        let e = &sc.economy;
         let migrants: u64 = self.villages.iter().map(|v| v.stats.migrants as u64).sum();
         let registered = self.registered();
         let jobs = e.urban_jobs.at(t) * registered as f64;
@@ -356,10 +586,14 @@ impl World {
 
     /// Make sure every village has a vacant slot for each child coming of age this month.
     fn ensure_room(&mut self) {
-        let short = self.villages.iter().any(|v| {
-            let need = v.children[ADULT_MONTHS - 1] as u32;
-            v.cap - v.alive < need
-        });
+        let coming = |v: &Village, k: usize| -> u32 {
+            v.children[ADULT_MONTHS - k..].iter().map(|&c| c as u32).sum::<u32>()
+                + v.children_away[ADULT_MONTHS - k..]
+                    .iter()
+                    .map(|&c| c as u32)
+                    .sum::<u32>()
+        };
+        let short = self.villages.iter().any(|v| v.cap - v.alive < coming(v, 1));
         if !short {
             return;
         }
@@ -368,9 +602,8 @@ impl World {
             .villages
             .iter()
             .map(|v| {
-                let coming: u32 = v.children[ADULT_MONTHS - 24..].iter().map(|&c| c as u32).sum();
-                if v.cap - v.alive < v.children[ADULT_MONTHS - 1] as u32 {
-                    process::init::capacity_for((v.alive + coming) as usize).max(v.cap as usize)
+                if v.cap - v.alive < coming(v, 1) {
+                    process::init::capacity_for((v.alive + coming(v, 24)) as usize).max(v.cap as usize)
                 } else {
                     v.cap as usize
                 }
@@ -391,15 +624,25 @@ impl World {
         self.repacks += 1;
     }
 
-    /// Advance one month and return the region metrics of that month.
+    /// Run the burn-in if it has not run yet (the first [`World::step`] does this itself).
+    pub fn burn_in(&mut self) {
+        while self.step < self.burn_in_steps() {
+            self.step_with(None);
+        }
+    }
+
+    /// Advance one recorded month (after the burn-in, run first if needed) and return the
+    /// region metrics of that month.
     pub fn step(&mut self) -> Metrics {
+        self.burn_in();
         self.step_with(None)
     }
 
-    /// Advance one month on the calling thread alone, adding the seconds each process took
-    /// to `profile` (in-code timers; `ruralgov bench --profile`). The results are the same as
+    /// Advance one month on the calling thread alone, adding the seconds each stage took to
+    /// `profile` (in-code timers; `ruralgov bench --profile`). The results are the same as
     /// those of [`World::step`].
     pub fn step_profiled(&mut self, profile: &mut Profile) -> Metrics {
+        self.burn_in();
         self.step_with(Some(profile))
     }
 
@@ -408,7 +651,7 @@ impl World {
         self.update_labour(step);
         self.ensure_room();
         let caps: Vec<usize> = self.villages.iter().map(|v| v.cap as usize).collect();
-        let ctx = World::ctx(&self.scenario, &self.labour, step);
+        let ctx = World::ctx(&self.scenario, &self.vitals, &self.labour, step);
         {
             let views = self.agents.split_mut(&caps);
             match profile {
@@ -429,42 +672,31 @@ impl World {
         }
         self.step = step;
         let (year, month) = self.date(step);
-        observe::combine(step, year, month, &self.villages, &self.labour)
+        let recorded = step.saturating_sub(self.burn_in_steps());
+        observe::combine(recorded, year, month, &self.villages, &self.labour, &ctx)
     }
 }
 
-/// Seconds spent in each process, in the order of [`Profile::NAMES`].
+/// Seconds spent in each stage, in [`Stage::ALL`] order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile {
-    /// Seconds per process.
+    /// Seconds per stage.
     pub seconds: [f64; 12],
 }
 
-impl Profile {
-    /// Process names, in step order.
-    pub const NAMES: [&'static str; 12] = [
-        "1 demography",
-        "2 market exposure",
-        "3 value dynamics",
-        "4 migration",
-        "5 disputes",
-        "6 public goods and services",
-        "7 culture",
-        "8 elections",
-        "9 allocation",
-        "10 trust",
-        "11 party organisation",
-        "12 observation",
-    ];
+/// Months of burn-in of a scenario.
+pub fn burn_in_steps(sc: &Scenario) -> u32 {
+    sc.run.burn_in_years * 12
 }
 
-/// Calendar year and month (1-12) of step `s` (1-based).
+/// Calendar year and month (1-12) of step `s` (1-based, burn-in included: the first recorded
+/// step, `burn_in_steps + 1`, is January of the start year).
 pub fn date(sc: &Scenario, s: u32) -> (i32, u32) {
-    let m = s.saturating_sub(1);
-    (sc.run.start_year + (m / 12) as i32, m % 12 + 1)
+    let m = s.saturating_sub(1) as i64 - burn_in_steps(sc) as i64;
+    (sc.run.start_year + m.div_euclid(12) as i32, m.rem_euclid(12) as u32 + 1)
 }
 
-/// Run the processes of one month for one village, in the documented order.
+/// Run the stages of one month for one village, in the documented order.
 pub fn step_village(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
     step_village_timed(ctx, v, a, scratch, None)
 }
@@ -476,15 +708,15 @@ fn step_village_timed(
     scratch: &mut Scratch,
     mut profile: Option<&mut Profile>,
 ) {
-    // Run process `k` (0-based), timing it when profiling.
+    // Run stage `s`, timing it when profiling.
     macro_rules! timed {
-        ($k:expr, $e:expr) => {
+        ($s:expr, $e:expr) => {
             match profile.as_deref_mut() {
                 None => $e,
                 Some(p) => {
                     let t = std::time::Instant::now();
                     $e;
-                    p.seconds[$k] += t.elapsed().as_secs_f64();
+                    p.seconds[$s.index()] += t.elapsed().as_secs_f64();
                 }
             }
         };
@@ -492,21 +724,27 @@ fn step_village_timed(
     v.stats = VillageStats::start_of_month(v);
     match ctx.sc.run.only {
         Only::All => {
-            timed!(0, process::demography::run(ctx, v, a));
-            timed!(1, process::market::run(ctx, v, a));
-            timed!(2, process::values::run(ctx, v, a));
-            timed!(3, process::migration::run(ctx, v, a));
-            timed!(4, process::disputes::run(ctx, v, a));
-            timed!(5, process::services::run(ctx, v, a));
-            timed!(6, process::culture::run(ctx, v, a, scratch));
-            if ctx.election {
-                timed!(7, process::elections::run(ctx, v, a));
+            if ctx.hold {
+                process::demography::start_month(a);
+            } else {
+                timed!(Stage::Demography, process::demography::run(ctx, v, a));
             }
-            timed!(8, process::allocation::run(ctx, v, a));
-            timed!(9, process::trust::run(ctx, v, a));
-            // Process 11 but its last step, capacity and legitimacy, which are set below from
+            timed!(Stage::Market, process::market::run(ctx, v, a));
+            timed!(Stage::Values, process::values::run(ctx, v, a));
+            if !ctx.hold {
+                timed!(Stage::Migration, process::migration::run(ctx, v, a));
+            }
+            timed!(Stage::Disputes, process::disputes::run(ctx, v, a));
+            timed!(Stage::Services, process::services::run(ctx, v, a));
+            timed!(Stage::Culture, process::culture::run(ctx, v, a, scratch));
+            if ctx.election {
+                timed!(Stage::Elections, process::elections::run(ctx, v, a));
+            }
+            timed!(Stage::Allocation, process::allocation::run(ctx, v, a));
+            timed!(Stage::Trust, process::trust::run(ctx, v, a));
+            // Stage 11 but its last step, capacity and legitimacy, which are set below from
             // observation's counts: the same result (see `party::organise`).
-            timed!(10, process::party::organise(ctx, v, a, scratch));
+            timed!(Stage::Party, process::party::organise(ctx, v, a, scratch));
         }
         // One submodel alone, for checks against the literature (docs/validation.md).
         Only::Values => process::values::run(ctx, v, a),
@@ -514,12 +752,16 @@ fn step_village_timed(
             process::demography::start_month(a);
             process::services::run(ctx, v, a);
         }
-        Only::Migration => process::migration::run(ctx, v, a),
+        Only::Migration => {
+            if !ctx.hold {
+                process::migration::run(ctx, v, a)
+            }
+        }
     }
     let counts;
-    timed!(11, counts = observe::observe(ctx, v, a));
+    timed!(Stage::Observation, counts = observe::observe(ctx, v, a));
     if matches!(ctx.sc.run.only, Only::All) {
-        timed!(10, process::party::set_capacity(ctx.sc, v, &counts));
+        timed!(Stage::Party, process::party::set_capacity(ctx.sc, v, &counts));
     }
     #[cfg(debug_assertions)]
     observe::check_invariants(v, a);
@@ -533,10 +775,10 @@ fn step_village_timed(
 /// cross_serving_share(t)`, and separate otherwise; so a rising share converts villages one
 /// by one and never back and forth.
 pub fn village_arrangement(sc: &Scenario, village: u32, t: f64) -> Arrangement {
-    let sg = &sc.paths.self_government;
-    let (os, cs) = (sg.one_shoulder_share.at(t), sg.cross_serving_share.at(t));
+    let ps = &sc.party_state;
+    let (os, cs) = (ps.one_shoulder_share.at(t), ps.cross_serving_share.at(t));
     if os <= 0.0 && cs <= 0.0 {
-        return sg.arrangement;
+        return sc.paths.self_government.arrangement;
     }
     let u = (rng::mix(sc.run.seed ^ rng::mix(0xA55A_0000 ^ village as u64)) >> 11) as f64 / (1u64 << 53) as f64;
     if u < os {
@@ -556,4 +798,11 @@ pub fn arrangement_concentration(arr: Arrangement, branch_won: bool) -> f32 {
         (Arrangement::Separate, true) => 0.2,
         (_, false) => 0.3,
     }
+}
+
+/// Whether a village has a supervision committee in year `t` (a fixed rank per village,
+/// like [`village_arrangement`]).
+pub fn has_supervision_committee(sc: &Scenario, village: u32, share: f64) -> bool {
+    let u = (rng::mix(sc.run.seed ^ rng::mix(0x5C0E_0000 ^ village as u64)) >> 11) as f64 / (1u64 << 53) as f64;
+    u < share
 }

@@ -9,7 +9,7 @@
 use super::agents::{flag, residence, AgentsMut};
 use super::process::party::{self, BranchCounts};
 use super::{Controller, LabourMarket, StepCtx, Village, ADULT_MONTHS};
-use crate::scenario::Arrangement;
+use crate::scenario::{Arrangement, PolicyPath};
 
 /// Event counts and state sums of one village in one month.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,6 +66,8 @@ pub struct VillageStats {
     pub civic_sq: f64,
     /// Sum of residents' trust in the branch.
     pub trust_branch_sum: f64,
+    /// Sum of squared residents' trust in the branch.
+    pub trust_branch_sq: f64,
     /// Sum of residents' trust in the government.
     pub trust_gov_sum: f64,
     /// Disputes raised.
@@ -104,14 +106,6 @@ pub struct VillageStats {
     pub funds: f64,
     /// Funds leaked to elites, yuan.
     pub leaked: f64,
-    /// Spending on path 4.1, yuan.
-    pub spend_legal: f64,
-    /// Spending on path 4.2, yuan.
-    pub spend_services: f64,
-    /// Spending on path 4.3, yuan.
-    pub spend_culture: f64,
-    /// Spending on path 4.4, yuan.
-    pub spend_self_gov: f64,
     /// Effort units the branch spent on formal tasks.
     pub formal_effort: u32,
     /// Committee decisions this month.
@@ -122,8 +116,48 @@ pub struct VillageStats {
     pub saw_capture: u32,
     /// Recruits to the party this month.
     pub recruits: u32,
-    /// Residents listened to by the branch (demand collection).
+    /// Residents whose demand the branch recorded (hearings).
     pub listened: u32,
+    /// Adults who settled in the city for good (left the registered population).
+    pub settled: u32,
+    /// Children who settled in the city with their parents.
+    pub children_settled: u32,
+    /// Registered children living in the city.
+    pub children_away: u32,
+    /// Active monitors of the supervision committee.
+    pub monitors: u32,
+    /// Residents counted when staffing the supervision committee (process 9).
+    pub monitor_pool: u32,
+    /// Leaks detected.
+    pub leaks_detected: u32,
+    /// Leaks sanctioned.
+    pub leaks_sanctioned: u32,
+    /// Bullies reported by their victims.
+    pub bully_reports: u32,
+    /// Bullies prosecuted.
+    pub bully_prosecutions: u32,
+    /// Conflicts with the township won with legal aid.
+    pub conflicts_won: u32,
+    /// Recorded demands met.
+    pub demands_met: u32,
+    /// Recorded demands that expired unmet.
+    pub demands_expired: u32,
+    /// Cultural events held (real ones).
+    pub events: u32,
+    /// Programme events turned into box-ticking.
+    pub formal_events: u32,
+    /// Decision meetings held.
+    pub meetings: u32,
+    /// Residents attending a decision meeting.
+    pub meeting_attendance: u32,
+    /// Candidates struck by joint vetting or disqualified for vote buying.
+    pub disqualified: u32,
+    /// First secretaries sent this month.
+    pub first_secretaries: u32,
+    /// Secretaries replaced by the township.
+    pub secretaries_replaced: u32,
+    /// Economic elites co-opted into the party.
+    pub co_opted: u32,
 }
 
 impl VillageStats {
@@ -131,7 +165,8 @@ impl VillageStats {
     pub fn start_of_month(v: &Village) -> VillageStats {
         VillageStats {
             start_adults: v.alive,
-            start_children: v.children.iter().map(|&c| c as u32).sum(),
+            start_children: v.children.iter().map(|&c| c as u32).sum::<u32>()
+                + v.children_away.iter().map(|&c| c as u32).sum::<u32>(),
             ..Default::default()
         }
     }
@@ -148,6 +183,7 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCount
     let retire = party::retire_months(ctx.sc);
     let s = &mut v.stats;
     s.children = v.children.iter().map(|&c| c as u32).sum();
+    s.children_away = v.children_away.iter().map(|&c| c as u32).sum();
     let n = a.len();
     let (res, flags, ages, edus) = (&a.residence[..n], &a.flags[..n], &a.age[..n], &a.edu[..n]);
     let (market, civic) = (&a.market[..n], &a.civic[..n]);
@@ -184,6 +220,7 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCount
         s.civic_sum += c;
         s.civic_sq += c * c;
         s.trust_branch_sum += tb[i] as f64;
+        s.trust_branch_sq += tb[i] as f64 * tb[i] as f64;
         s.trust_gov_sum += tg[i] as f64;
     }
     BranchCounts {
@@ -201,14 +238,14 @@ pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCount
 pub fn check_invariants(v: &Village, a: &AgentsMut) {
     let s = &v.stats;
     assert_eq!(
-        s.start_adults + s.coming_of_age - s.deaths,
+        s.start_adults + s.coming_of_age - s.deaths - s.settled,
         s.registered,
         "adult accounting, village {}",
         v.id
     );
     assert_eq!(
-        s.start_children + s.births - s.coming_of_age - s.child_deaths,
-        s.children,
+        s.start_children + s.births - s.coming_of_age - s.child_deaths - s.children_settled,
+        s.children + s.children_away,
         "child accounting, village {}",
         v.id
     );
@@ -248,6 +285,11 @@ pub fn check_invariants(v: &Village, a: &AgentsMut) {
         ("formalism", v.formalism),
         ("turnout", v.turnout),
         ("leak", v.leak),
+        ("standing", v.branch.standing),
+        ("supervision", v.supervision),
+        ("sanction_memory", v.sanction_memory),
+        ("prosecution_memory", v.prosecution_memory),
+        ("efficacy", v.efficacy),
     ] {
         assert!((0.0..=1.0).contains(&x), "{name} = {x} out of [0,1], village {}", v.id);
     }
@@ -311,7 +353,10 @@ macro_rules! metrics {
 metrics! {
     registered: "Registered adults", "persons", "Registered adults (16+), residents plus migrants.";
     residents: "Resident adults", "persons", "Adults living in the villages.";
-    children: "Registered children", "persons", "Registered children under 16.";
+    children: "Registered children", "persons", "Registered children under 16 (in the village and with migrant parents in the city).";
+    children_away: "Children living in the city", "persons", "Registered children under 16 living with migrant parents in the city.";
+    resident_population: "Resident population", "persons", "Residents of all ages: resident adults and the children living in the village.";
+    settled: "Settled in the city", "persons per month", "Registered adults who settled in the city for good this month (they leave the registered population).";
     migrants: "Migrants away in the city", "persons", "Migrant stock: registered adults away in the city.";
     outflow: "Outflow to the city", "persons per month", "Residents who left for the city this month.";
     return_flow: "Return flow", "persons per month", "Migrants who returned this month.";
@@ -321,6 +366,7 @@ metrics! {
     returnees: "Returnees among residents", "persons", "Residents who have returned from migration at least once.";
     share_60_plus: "Residents aged 60+", "share [0, 1]", "Share of residents aged 60 or more.";
     share_65_plus: "Residents aged 65+", "share [0, 1]", "Share of residents aged 65 or more.";
+    share_65_plus_all_ages: "Residents aged 65+, children included", "share [0, 1]", "Share of all residents, children living in the village included, aged 65 or more.";
     share_60_plus_all_ages: "Residents aged 60+, children included", "share [0, 1]", "Share of all residents, children included, aged 60 or more (registered children are counted as residents).";
     migrant_share: "Registered adults away as migrants", "share [0, 1]", "Share of registered adults away as migrants.";
     migrant_mean_age: "Mean age of migrants", "years", "Mean age of migrants, years.";
@@ -333,6 +379,9 @@ metrics! {
     market_mean: "Market orientation (mean)", "value [0, 1]", "Mean `market` value of residents, [0,1].";
     market_sd: "Market orientation (sd)", "value sd", "Standard deviation of residents' `market`.";
     civic_mean: "Public spirit, civic (mean)", "value [0, 1]", "Mean `civic` value of residents, [0,1].";
+    market_sd_within: "Market orientation (sd within villages)", "value sd", "Pooled standard deviation of residents' `market` within villages (the spread that village life keeps).";
+    civic_sd_within: "Public spirit (sd within villages)", "value sd", "Pooled standard deviation of residents' `civic` within villages.";
+    trust_sd_within: "Trust in the branch (sd within villages)", "trust sd", "Pooled standard deviation of residents' trust in the branch within villages.";
     civic_sd: "Public spirit, civic (sd)", "value sd", "Standard deviation of residents' `civic`.";
     trust_branch: "Trust in the party branch", "trust [0, 1]", "Mean trust of residents in the party branch, [0,1].";
     trust_government: "Trust in the township", "trust [0, 1]", "Mean trust of residents in the township government, [0,1].";
@@ -371,6 +420,22 @@ metrics! {
     spend_culture: "Spending on community culture", "yuan per month", "Spending on community culture this month, yuan.";
     spend_self_government: "Spending on self-government", "yuan per month", "Spending on self-government this month, yuan.";
     spend_total: "Spending on all paths", "yuan per month", "Spending on all four paths this month, yuan.";
+    life_expectancy: "Life expectancy at birth (region)", "years", "Life expectancy at birth of this month's mortality (the national figure less the rural gap).";
+    supervision: "Supervision", "share [0, 1]", "Mean strength of villages' supervision committees: active monitors relative to a full committee.";
+    leaks_detected: "Leaks detected", "per month", "Leaks of funds detected by monitors or the branch's check this month.";
+    leaks_sanctioned: "Leaks sanctioned", "per month", "Detected leaks sanctioned this month (the controller loses the office).";
+    bully_prosecutions: "Bullies prosecuted", "per month", "Bullies prosecuted after their victims reported them this month.";
+    demands_heard: "Demands recorded", "per month", "Villagers' demands recorded by the branch this month.";
+    demands_met: "Demands met", "per month", "Recorded demands resolved this month.";
+    demands_expired: "Demands expired", "per month", "Recorded demands that expired unmet this month.";
+    cultural_events: "Cultural events", "per month", "Real cultural events held this month (box-ticking ones excluded).";
+    formal_events: "Box-ticking events", "per month", "Programme events turned into formal box-ticking this month.";
+    meetings_held: "Decision meetings", "per month", "Decision meetings held this month.";
+    meeting_attendance: "Meeting attendance", "share [0, 1]", "Share of residents attending decision meetings, in villages that held one.";
+    candidates_disqualified: "Candidates disqualified", "per month", "Candidates struck by joint vetting (a record, or a bully) or disqualified for vote buying caught by monitors.";
+    first_secretary_share: "Villages with a first secretary", "share of villages", "Share of villages with a first secretary in post.";
+    co_opted: "Elites co-opted", "per month", "Economic elites co-opted into the party this month.";
+    township_standing: "Standing with the township", "index [0, 1]", "Mean of the township's assessment of the branches.";
     employment_probability: "Urban employment probability", "probability [0, 1]", "Migrants' urban employment probability (Harris-Todaro).";
     expected_urban_wage: "Expected urban wage", "yuan per month", "Expected urban wage = urban wage x employment probability, yuan per month.";
     governance_index: "Governance index", "index [0, 1]", "Composite effective-governance index, [0,1] (docs/metrics.md).";
@@ -402,7 +467,14 @@ pub fn governance_index(
 }
 
 /// Combine village statistics into region metrics, sequentially in village order.
-pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &LabourMarket) -> Metrics {
+pub fn combine(
+    step: u32,
+    year: i32,
+    month: u32,
+    villages: &[Village],
+    labour: &LabourMarket,
+    ctx: &StepCtx,
+) -> Metrics {
     let mut m = Metrics {
         step,
         year,
@@ -418,11 +490,42 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
     let mut contested = 0.0;
     let mut control = [0.0f64; 4];
     let (mut migrant_age, mut migrants_50) = (0.0, 0.0);
+    let (mut sup, mut standing, mut fs, mut quorate_villages, mut attending) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut residents_65 = 0.0;
+    let (mut wm, mut wc, mut wt) = (0.0, 0.0, 0.0);
     for v in villages {
         let s = &v.stats;
         m.registered += s.registered as f64;
         m.residents += s.residents as f64;
-        m.children += s.children as f64;
+        m.children += (s.children + s.children_away) as f64;
+        m.children_away += s.children_away as f64;
+        m.resident_population += (s.residents + s.children) as f64;
+        m.settled += s.settled as f64;
+        residents_65 += s.residents_65 as f64;
+        if s.residents > 0 {
+            let r = s.residents as f64;
+            wm += (s.market_sq - s.market_sum * s.market_sum / r).max(0.0);
+            wc += (s.civic_sq - s.civic_sum * s.civic_sum / r).max(0.0);
+            wt += (s.trust_branch_sq - s.trust_branch_sum * s.trust_branch_sum / r).max(0.0);
+        }
+        sup += v.supervision as f64;
+        standing += v.branch.standing as f64;
+        fs += (v.branch.first_secretary_months > 0) as u32 as f64;
+        m.leaks_detected += s.leaks_detected as f64;
+        m.leaks_sanctioned += s.leaks_sanctioned as f64;
+        m.bully_prosecutions += s.bully_prosecutions as f64;
+        m.demands_heard += s.listened as f64;
+        m.demands_met += s.demands_met as f64;
+        m.demands_expired += s.demands_expired as f64;
+        m.cultural_events += s.events as f64;
+        m.formal_events += s.formal_events as f64;
+        m.meetings_held += s.meetings as f64;
+        if s.meetings > 0 {
+            quorate_villages += s.residents as f64;
+            attending += s.meeting_attendance as f64;
+        }
+        m.candidates_disqualified += s.disqualified as f64;
+        m.co_opted += s.co_opted as f64;
         m.migrants += s.migrants as f64;
         migrant_age += s.migrant_age_sum;
         migrants_50 += s.migrants_50 as f64;
@@ -458,10 +561,6 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         attendees += s.attendees as f64;
         funds += s.funds;
         leaked += s.leaked;
-        m.spend_legal += s.spend_legal;
-        m.spend_services += s.spend_services;
-        m.spend_culture += s.spend_culture;
-        m.spend_self_government += s.spend_self_gov;
         m.party_recruits += s.recruits as f64;
         m.votes_cast += s.voters as f64;
         m.vote_offers_accepted += s.bought_votes as f64;
@@ -486,7 +585,23 @@ pub fn combine(step: u32, year: i32, month: u32, villages: &[Village], labour: &
         }
     }
     let res = m.residents;
-    m.share_60_plus_all_ages = ratio(m.share_60_plus, res + m.children);
+    let home_children = m.children - m.children_away;
+    m.share_60_plus_all_ages = ratio(m.share_60_plus, res + home_children);
+    m.share_65_plus_all_ages = ratio(residents_65, res + home_children);
+    m.supervision = sup / n;
+    m.market_sd_within = ratio(wm, res).sqrt();
+    m.civic_sd_within = ratio(wc, res).sqrt();
+    m.trust_sd_within = ratio(wt, res).sqrt();
+    m.township_standing = standing / n;
+    m.first_secretary_share = fs / n;
+    m.meeting_attendance = ratio(attending, quorate_villages);
+    m.life_expectancy = ctx.sc.population.life_expectancy.at(ctx.t) - ctx.sc.population.rural_e0_gap;
+    // Spending is what was sent (the levers' cost), not what arrived after capture.
+    let nv = villages.len() as f64;
+    m.spend_legal = ctx.money(PolicyPath::Legal) * nv;
+    m.spend_services = ctx.money(PolicyPath::Services) * nv;
+    m.spend_culture = ctx.money(PolicyPath::Culture) * nv;
+    m.spend_self_government = ctx.money(PolicyPath::SelfGovernment) * nv;
     m.migrant_share = ratio(m.migrants, m.registered);
     m.migrant_mean_age = ratio(migrant_age, m.migrants);
     m.migrant_share_50_plus = ratio(migrants_50, m.migrants);

@@ -199,6 +199,8 @@ pub enum Phase {
     Init = 0,
     /// 1. Demography.
     Demography = 1,
+    /// 2. Market exposure.
+    Market = 2,
     /// 3. Value dynamics.
     Values = 3,
     /// 4. Migration and return.
@@ -213,8 +215,14 @@ pub enum Phase {
     Elections = 8,
     /// 9. Allocation and capture.
     Allocation = 9,
+    /// 10. Trust.
+    Trust = 10,
     /// 11. Party organisation.
     Party = 11,
+    /// 12. Observation.
+    Observation = 12,
+    /// Personal traits fixed for life (confidence bounds): keyed by the villager's birth month.
+    Trait = 13,
     /// Region-level draws (village sizes).
     Region = 15,
 }
@@ -264,6 +272,105 @@ impl Keyed {
     pub fn u64(&self, i: usize) -> u64 {
         mum(self.key ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F))
     }
+}
+
+/// Counter-based 32-bit draws of one unit of work, like [`Keyed`] but from a 32-bit hash
+/// ([`fmix32`]), so that a pass over every slot vectorises: the draw of slot `i` is
+/// `fmix32(key XOR i x P)`, and [`Keyed32::second`] gives a second, independent draw of the
+/// same slot.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyed32 {
+    key: u32,
+}
+
+impl Keyed32 {
+    /// The 32-bit draws of `(seed, village, step, phase)`.
+    pub fn new(seed: u64, village: u32, step: u32, phase: Phase) -> Keyed32 {
+        Keyed32 {
+            key: (unit_key(0xA409_3822_299F_31D0, seed, village, step, phase) >> 32) as u32,
+        }
+    }
+
+    /// The 32 random bits of slot `i`.
+    #[inline(always)]
+    pub fn u32(&self, i: usize) -> u32 {
+        fmix32(self.key ^ (i as u32).wrapping_mul(0x9E37_79B1))
+    }
+
+    /// A second draw of slot `i`, independent of [`Keyed32::u32`]'s, as a uniform in [0, 1)
+    /// with 24 bits.
+    #[inline(always)]
+    pub fn second(&self, i: usize) -> f32 {
+        (fmix32(self.u32(i) ^ 0x68E3_1DA4) >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+    }
+}
+
+/// Personal traits fixed for life, without storage: a villager's traits are a hash of the
+/// seed, the village, the slot and the month of the villager's birth (`stamp - age`, with
+/// `stamp` the step counter, which advances with age), so they stay the same from month to
+/// month and a new occupant of the slot gets new ones. (A repack moves villagers to new slots
+/// and so redraws their traits; repacks are rare and deterministic.) The hash is 32-bit
+/// (MurmurHash3's finaliser, Appleby 2008) so that a pass over all slots vectorises.
+#[derive(Debug, Clone, Copy)]
+pub struct Traits {
+    key: u32,
+    stamp: u32,
+}
+
+impl Traits {
+    /// The traits of village `village` at step counter `stamp`.
+    pub fn new(seed: u64, village: u32, stamp: u32) -> Traits {
+        Traits {
+            key: (unit_key(0x082E_FA98_EC4E_6C89, seed, village, 0, Phase::Trait) >> 32) as u32,
+            stamp,
+        }
+    }
+
+    #[inline(always)]
+    fn hash(&self, i: usize, age: u16) -> u32 {
+        let birth = self.stamp.wrapping_sub(age as u32);
+        fmix32(self.key ^ (i as u32).wrapping_mul(0x9E37_79B1) ^ birth.wrapping_mul(0x85EB_CA77))
+    }
+
+    /// The first trait of slot `i` aged `age` months (the confidence bound's) as one of 256
+    /// equally likely levels (the top byte of its hash): index a table of quantiles with it
+    /// ([`normal_quantiles`]).
+    #[inline(always)]
+    pub fn level(&self, i: usize, age: u16) -> u8 {
+        (self.hash(i, age) >> 24) as u8
+    }
+
+    /// The second trait of slot `i` aged `age` months (the disposition to trust),
+    /// independent of the first, as a standard score: the Irwin-Hall sum of the four bytes of
+    /// a second hash, `z = (b1 + b2 + b3 + b4 - 510) / 255 x sqrt(3)` (mean 0, variance
+    /// 1.0039, within ±3.46; close to normal, and integer arithmetic, so a pass over every
+    /// slot vectorises).
+    #[inline(always)]
+    pub fn disposition(&self, i: usize, age: u16) -> f32 {
+        let h = fmix32(self.hash(i, age) ^ 0x5851_F42D);
+        let sum = (h & 0xFF) + ((h >> 8) & 0xFF) + ((h >> 16) & 0xFF) + (h >> 24);
+        (sum as f32 - 510.0) * (1.732_050_8 / 255.0)
+    }
+}
+
+/// MurmurHash3's 32-bit finaliser (Appleby 2008): an invertible, well-mixed hash of `h`.
+#[inline(always)]
+pub fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85EB_CA6B);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xC2B2_AE35);
+    h ^ (h >> 16)
+}
+
+/// The standard normal quantiles at the midpoints of 256 equal-probability levels, so that a
+/// trait level (0-255, uniform) maps to a standard normal value.
+pub fn normal_quantiles() -> [f64; 256] {
+    let mut q = [0.0; 256];
+    for (k, x) in q.iter_mut().enumerate() {
+        *x = crate::numeric::normal_quantile((k as f64 + 0.5) / 256.0);
+    }
+    q
 }
 
 /// The wyrand output function (Wang Yi): the 128-bit product of `s` and `s XOR P`, folded to

@@ -1253,13 +1253,25 @@ fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, 
         seen.extend((0..l.x.len()).map(key));
     }
     let stroke = t.px(4.0).max(1) as u32;
-    // An arm whose mean equals the first arm's (the baseline) at every point would hide under
-    // it: it is drawn dashed on top and marked in the legend.
-    let same: Vec<bool> = lines
+    // An arm whose mean equals the first arm's (the baseline) at every point, or never leaves
+    // the baseline's 95% band, would hide under it: it is drawn dashed on top and marked in
+    // the legend ("=" or "≈").
+    let kind: Vec<Likeness> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| i > 0 && same_series(l, &lines[0]))
+        .map(|(i, l)| {
+            if i == 0 {
+                Likeness::Differs
+            } else if same_series(l, &lines[0]) {
+                Likeness::Equal
+            } else if within_band(l, &lines[0]) {
+                Likeness::WithinBand
+            } else {
+                Likeness::Differs
+            }
+        })
         .collect();
+    let same: Vec<bool> = kind.iter().map(|k| *k != Likeness::Differs).collect();
     // The first arm (the baseline) last among the solid lines, so it stays visible where arms
     // coincide; dashed ones after it.
     for pass in [false, true] {
@@ -1289,12 +1301,12 @@ fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, 
     if let Some(area) = legend_area {
         let items: Vec<(String, RGBColor, Mark)> = lines
             .iter()
-            .zip(&same)
-            .map(|(l, s)| {
-                let label = if *s {
-                    format!("{} (= {})", l.label, lines[0].label)
-                } else {
-                    l.label.clone()
+            .zip(&kind)
+            .map(|(l, k)| {
+                let label = match k {
+                    Likeness::Equal => format!("{} (= {})", l.label, lines[0].label),
+                    Likeness::WithinBand => format!("{} (≈ {})", l.label, lines[0].label),
+                    Likeness::Differs => l.label.clone(),
                 };
                 (label, l.colour, Mark::Line)
             })
@@ -1302,6 +1314,36 @@ fn draw_lines<DB: DrawingBackend>(_root: &Area<DB>, body: &Area<DB>, t: &Theme, 
         legend(&area, t, "arm", &items)?;
     }
     Ok(())
+}
+
+/// How an arm's line relates to the baseline's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Likeness {
+    /// The same value at every point.
+    Equal,
+    /// Inside the baseline's 95% band at every point.
+    WithinBand,
+    /// Leaves the band somewhere.
+    Differs,
+}
+
+/// Whether `a`'s mean lies inside `b`'s band at every point where both are defined (and
+/// `b` has a band of positive width somewhere).
+fn within_band(a: &Line, b: &Line) -> bool {
+    if a.x.len() != b.x.len() || a.y.len() != b.low.len() || b.low.len() != b.high.len() {
+        return false;
+    }
+    let mut any_band = false;
+    for ((&y, &lo), &hi) in a.y.iter().zip(&b.low).zip(&b.high) {
+        if !(y.is_finite() && lo.is_finite() && hi.is_finite()) {
+            continue;
+        }
+        any_band |= hi > lo;
+        if y < lo || y > hi {
+            return false;
+        }
+    }
+    any_band
 }
 
 /// Whether two lines have the same values at every point (an arm that never differs from
@@ -2018,6 +2060,31 @@ fn draw_sobol<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line(y: &[f64], half: f64) -> Line {
+        Line {
+            label: "arm".into(),
+            colour: style::arm_colour(0),
+            x: (0..y.len()).map(|k| k as f64).collect(),
+            y: y.to_vec(),
+            low: y.iter().map(|v| v - half).collect(),
+            high: y.iter().map(|v| v + half).collect(),
+        }
+    }
+
+    #[test]
+    fn an_arm_inside_the_baseline_band_everywhere_is_told_apart_from_one_that_leaves_it() {
+        let base = line(&[0.5, 0.6, 0.7], 0.01);
+        assert!(within_band(&line(&[0.505, 0.595, 0.709], 0.01), &base));
+        assert!(
+            !within_band(&line(&[0.505, 0.62, 0.7], 0.01), &base),
+            "leaves at the second point"
+        );
+        assert!(
+            !within_band(&line(&[0.5, 0.6, 0.7], 0.01), &line(&[0.5, 0.6, 0.7], 0.0)),
+            "no band"
+        );
+    }
 
     /// Labels of the ticks plotters draws on `lo..hi` with at most `n` labels.
     fn labels(lo: f64, hi: f64, n: usize) -> Vec<String> {

@@ -33,8 +33,10 @@ pub fn register_fonts() -> Result<()> {
     }
 }
 
-/// Okabe-Ito: black, orange, sky blue, bluish green, blue, vermillion, reddish purple, yellow.
-pub const PALETTE: [RGBColor; 8] = [
+/// Okabe-Ito (black, orange, sky blue, bluish green, blue, vermillion, reddish purple,
+/// yellow), then four darker colours from Paul Tol's muted scheme (wine, olive, indigo, grey)
+/// for experiments with more than eight arms.
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(0, 0, 0),
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
@@ -43,6 +45,10 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(213, 94, 0),
     RGBColor(204, 121, 167),
     RGBColor(240, 228, 66),
+    RGBColor(136, 34, 85),
+    RGBColor(153, 153, 51),
+    RGBColor(51, 34, 136),
+    RGBColor(119, 119, 119),
 ];
 
 /// The colour of arm number `i` (in the experiment's order), the same in every chart.
@@ -329,7 +335,8 @@ mod tests {
     #[test]
     fn colours() {
         assert_eq!(hex(arm_colour(1)), "#e69f00");
-        assert_eq!(arm_colour(8), arm_colour(0));
+        assert_eq!(arm_colour(12), arm_colour(0));
+        assert_ne!(arm_colour(8), arm_colour(0));
         assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
         assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
         assert_eq!(ink_on(RGBColor(253, 231, 37)), RGBColor(0, 0, 0));

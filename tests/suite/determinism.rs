@@ -101,13 +101,13 @@ fn repacking_a_growing_population_is_thread_count_invariant() {
     let dir = tempfile::tempdir().unwrap();
     let grow = [
         "--set",
-        "population.initial_growth=0.05",
+        "population.tfr=8",
         "--set",
-        "population.tfr=6",
+        "population.life_expectancy=78",
         "--set",
-        "population.makeham=0.02",
+        "migration.settle_rate=0",
         "--set",
-        "run.end_year=2020",
+        "run.end_year=2025",
     ];
     let mut outputs = Vec::new();
     for threads in ["1", "3"] {

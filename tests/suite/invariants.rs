@@ -28,7 +28,7 @@ fn each_month(sc: &Scenario, mut check: impl FnMut(&World, &Metrics)) {
         let m = world.step();
         check(&world, &m);
     }
-    assert_eq!(world.step, sc.steps());
+    assert_eq!(world.step - world.burn_in_steps(), sc.steps());
 }
 
 /// Region metrics that are shares or probabilities, so must lie in [0,1].
@@ -78,17 +78,21 @@ fn village_population_accounting_holds_after_every_month() {
         let step = world.step;
         for v in &world.villages {
             let s = &v.stats;
-            let adults = s.start_adults as i64 + s.coming_of_age as i64 - s.deaths as i64;
+            let adults = s.start_adults as i64 + s.coming_of_age as i64 - s.deaths as i64 - s.settled as i64;
             assert_eq!(
                 adults, s.registered as i64,
-                "step {step}, village {}: start_adults {} + coming_of_age {} - deaths {} != registered {}",
-                v.id, s.start_adults, s.coming_of_age, s.deaths, s.registered
+                "step {step}, village {}: start_adults {} + coming_of_age {} - deaths {} - settled {} != registered {}",
+                v.id, s.start_adults, s.coming_of_age, s.deaths, s.settled, s.registered
             );
-            let children = s.start_children as i64 + s.births as i64 - s.coming_of_age as i64 - s.child_deaths as i64;
+            let children = s.start_children as i64 + s.births as i64
+                - s.coming_of_age as i64
+                - s.child_deaths as i64
+                - s.children_settled as i64;
             assert_eq!(
-                children, s.children as i64,
-                "step {step}, village {}: start_children {} + births {} - coming_of_age {} - child_deaths {} != children {}",
-                v.id, s.start_children, s.births, s.coming_of_age, s.child_deaths, s.children
+                children,
+                (s.children + s.children_away) as i64,
+                "step {step}, village {}: start_children {} + births {} - coming_of_age {} - child_deaths {} - settled {} != children {} + away {}",
+                v.id, s.start_children, s.births, s.coming_of_age, s.child_deaths, s.children_settled, s.children, s.children_away
             );
             assert_eq!(
                 s.residents + s.migrants,
@@ -126,7 +130,7 @@ fn village_stocks_carry_over_from_one_month_to_the_next() {
             world
                 .villages
                 .iter()
-                .map(|v| (v.stats.registered, v.stats.children))
+                .map(|v| (v.stats.registered, v.stats.children + v.stats.children_away))
                 .collect(),
         );
     });
@@ -142,7 +146,12 @@ fn region_totals_match_village_sums() {
         assert_eq!(m.registered, sum(|s| s.registered), "step {}: registered", m.step);
         assert_eq!(m.residents, sum(|s| s.residents), "step {}: residents", m.step);
         assert_eq!(m.migrants, sum(|s| s.migrants), "step {}: migrants", m.step);
-        assert_eq!(m.children, sum(|s| s.children), "step {}: children", m.step);
+        assert_eq!(
+            m.children,
+            sum(|s| s.children + s.children_away),
+            "step {}: children",
+            m.step
+        );
         assert_eq!(
             m.residents + m.migrants,
             m.registered,

@@ -9,6 +9,10 @@
 //! 3. **Building blocks match the literature**: each submodel alone (`run.only`) reproduces
 //!    the published result it is built on: bounded confidence (Deffuant et al. 2000; Lanchier
 //!    2012), the public goods game (Fehr and Gächter 2000), Harris and Todaro (1970).
+//! 4. **A world at rest, diverse values, controls**: with every driver frozen nothing trends;
+//!    within-village spreads of values and trust stay in a documented band; a path's
+//!    null-mechanism control (money sent, mechanism off) changes nothing; the party-state
+//!    levers act on what they act on.
 //! 5. **The ODD is consistent with the code**: every scenario key is documented and every
 //!    documented key exists.
 //!
@@ -426,15 +430,17 @@ fn one_shoulder_without_supervision_concentrates_power_more_than_with_supervisio
             "run.end_year=2015",
             "output.record_every=1",
             "paths.self_government.arrangement=\"one_shoulder\"",
+            "party_state.one_shoulder_share=0",
+            "party_state.cross_serving_share=0",
             supervision,
         ];
         replicate(&load("baseline", &sets))
     };
-    let supervised = arm("paths.self_government.supervision=0.7");
-    let unsupervised = arm("paths.self_government.supervision=0");
+    let supervised = arm("party_state.supervision_committees=1");
+    let unsupervised = arm("party_state.supervision_committees=0");
     compare(
         "one_shoulder_without_supervision_concentrates_power_more_than_with_supervision",
-        "one shoulder, supervision 0.7 vs 0",
+        "one shoulder, supervision committees in every village vs none",
         &supervised,
         &unsupervised,
         &[
@@ -515,7 +521,12 @@ fn deffuant_world(d: f64, seed: u64) -> World {
     sc.values.convergence = 0.5;
     sc.values.confidence_bound = d;
     sc.values.civic_erosion = 0.0;
+    sc.values.civic_renewal = 0.0;
     sc.values.migrant_civic_decay = 0.0;
+    // The classic model: one bound for everybody, no noise, no negative influence.
+    sc.values.bound_spread = 0.0;
+    sc.values.noise = 0.0;
+    sc.values.rejection_bound = 1.0;
     World::new(&sc)
 }
 
@@ -611,9 +622,11 @@ fn values_alone_form_floor_one_over_two_d_clusters() {
 }
 
 /// Monthly cooperation (share of eligible residents who contribute) over 24 rounds of the
-/// public goods game alone, from a first-round share of 0.6, with legal intensity `legal`
-/// (sanctions `0.1 + paths.legal.sanctions x legal`). Index 0 is the set start.
-fn cooperation_rounds(legal: f64, civic: f64, market: f64, seed: u64) -> Vec<f64> {
+/// public goods game alone, from a first-round share of 0.6, with supervision `supervision`
+/// (the share of the full monitor complement at work; sanctions
+/// `governance.base_sanction + governance.monitor_sanction x supervision`). Index 0 is the
+/// set start.
+fn cooperation_rounds(supervision: f32, civic: f64, market: f64, seed: u64) -> Vec<f64> {
     let mut sc = load(
         "baseline",
         &[
@@ -630,12 +643,14 @@ fn cooperation_rounds(legal: f64, civic: f64, market: f64, seed: u64) -> Vec<f64
     // The game alone: no needs, so no mutual help changes `civic` along the way.
     sc.paths.services.need_elderly = 0.0;
     sc.paths.services.need_sick = 0.0;
-    sc.paths.legal.intensity = Schedule::Constant(legal);
     let mut w = World::new(&sc);
+    // The burn-in plays the game too; the rounds counted start after it.
+    w.burn_in();
     // The first round: 60% contributed (the level of the first periods of Fehr and Gächter
     // 2000); initialisation sets 0.3 (ODD 5, step 12), so the test sets it.
     for v in &mut w.villages {
         v.cooperation = 0.6;
+        v.supervision = supervision;
     }
     let mut rounds = vec![0.6];
     for _ in 0..24 {
@@ -647,10 +662,10 @@ fn cooperation_rounds(legal: f64, civic: f64, market: f64, seed: u64) -> Vec<f64
 #[test]
 fn public_goods_contributions_decay_without_sanctions_and_are_sustained_with_them() {
     // Conditional cooperators with weak public spirit: `civic` and `market` both 0.5.
-    let arm = |legal: f64, civic: f64, market: f64| -> Vec<Vec<f64>> {
+    let arm = |supervision: f32, civic: f64, market: f64| -> Vec<Vec<f64>> {
         (1..=REPS)
             .into_par_iter()
-            .map(|s| cooperation_rounds(legal, civic, market, s))
+            .map(|s| cooperation_rounds(supervision, civic, market, s))
             .collect()
     };
     let late = |r: &Vec<f64>| r[19..=24].iter().sum::<f64>() / 6.0;
@@ -665,7 +680,7 @@ fn public_goods_contributions_decay_without_sanctions_and_are_sustained_with_the
     let none = arm(0.0, 0.5, 0.5);
     let sanctions = arm(1.0, 0.5, 0.5);
     row("no sanctions (civic 0.5, market 0.5)", &none);
-    row("sanctions, legal 1 (civic 0.5, market 0.5)", &sanctions);
+    row("sanctions, full supervision (civic 0.5, market 0.5)", &sanctions);
     let test = "public_goods_contributions_decay_without_sanctions_and_are_sustained_with_them";
     let mut failures = Vec::new();
     let mut report = |claim: &str, a: Vec<f64>, b: Vec<f64>, expect: Expect| {
@@ -738,6 +753,9 @@ fn harris_todaro(beta: f64, seed: u64) -> Vec<Metrics> {
     m.wage_gap_effect = beta;
     m.return_gap_effect = -beta;
     m.max_age = 100.0;
+    // Nobody settles in the city for good: the registered population stays.
+    m.settle_rate = Schedule::Constant(0.0);
+    m.settle_education_effect = 0.0;
     for effect in [
         &mut m.age_effect,
         &mut m.education_effect,
@@ -842,10 +860,286 @@ fn migration_alone_converges_to_the_harris_todaro_condition() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. A world at rest, values that stay diverse, null-mechanism controls, party-state levers
+
+/// A metric by name, with how to read it from a month's metrics.
+type Named = (&'static str, fn(&Metrics) -> f64);
+
+/// The governance index and its eight components.
+const INDEX_PARTS: [Named; 9] = [
+    ("governance_index", |m| m.governance_index),
+    ("branch_capacity", |m| m.branch_capacity),
+    ("trust_branch", |m| m.trust_branch),
+    ("service_quality", |m| m.service_quality),
+    ("order", |m| m.order),
+    ("elite_capture", |m| m.elite_capture),
+    ("committee_autonomy", |m| m.committee_autonomy),
+    ("turnout", |m| m.turnout),
+    ("bully_power", |m| m.bully_power),
+];
+
+/// Mean of the last twelve months minus the mean of the first twelve.
+fn drift(run: &[Metrics], f: fn(&Metrics) -> f64) -> f64 {
+    let mean = |rows: &[Metrics]| rows.iter().map(f).sum::<f64>() / rows.len() as f64;
+    mean(&run[run.len() - 12..]) - mean(&run[..12])
+}
+
+#[test]
+fn a_world_with_every_driver_frozen_stays_at_rest() {
+    // scenarios/frozen.toml: every driver at its 2000 value, a stationary population, a full
+    // burn-in; 30 years, 20 villages of 200 adults, seeds 1 to 10.
+    let sc = load(
+        "frozen",
+        &[
+            "region.villages=20",
+            "population.adults_per_village=200",
+            "output.record_every=1",
+        ],
+    );
+    assert_eq!(sc.run.end_year - sc.run.start_year, 30, "the test covers 30 years");
+    let runs = replicate(&sc);
+    let mut failures = Vec::new();
+    for (name, f) in INDEX_PARTS {
+        let d: Vec<f64> = runs.iter().map(|r| drift(r, f)).collect();
+        let s = stats::summary(&d, LEVEL).expect("interval");
+        println!(
+            "| `{name}` | {} | {} | [{}, {}] | {} | `a_world_with_every_driver_frozen_stays_at_rest` |",
+            fmt(stats::mean(
+                &runs
+                    .iter()
+                    .map(|r| r[..12].iter().map(f).sum::<f64>() / 12.0)
+                    .collect::<Vec<_>>()
+            )),
+            fmt(s.mean),
+            fmt(s.ci_low),
+            fmt(s.ci_high),
+            if s.mean.abs() < 0.02 { "at rest" } else { "MOVES" }
+        );
+        if s.mean.abs() >= 0.02 {
+            failures.push(format!(
+                "{name} moves by {:+.4} over 30 years with every driver frozen",
+                s.mean
+            ));
+        }
+    }
+    // The same measure sees the trends of the baseline's drivers (15 years of the region of
+    // parts 1 and 2), so the test could fail.
+    let moved: Vec<(&str, f64)> = INDEX_PARTS
+        .iter()
+        .map(|&(name, f)| {
+            (
+                name,
+                stats::mean(&baseline().iter().map(|r| drift(r, f)).collect::<Vec<_>>()),
+            )
+        })
+        .filter(|(_, d)| d.abs() >= 0.02)
+        .collect();
+    println!("baseline drivers, 2000-2015: components moving by 0.02 or more: {moved:?}");
+    assert!(
+        !moved.is_empty(),
+        "the drift measure sees no trend even under the real drivers"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn values_and_trust_stay_diverse_within_villages() {
+    /// The documented band of within-village standard deviations (docs/validation.md).
+    const BAND: (f64, f64) = (0.05, 0.25);
+    let yearly_min_max = |runs: &[Vec<Metrics>], f: fn(&Metrics) -> f64| {
+        // The mean over seeds of each December, then its smallest and largest value.
+        let decembers: Vec<f64> = (0..runs[0].len())
+            .filter(|&k| runs[0][k].month == 12)
+            .map(|k| runs.iter().map(|r| f(&r[k])).sum::<f64>() / runs.len() as f64)
+            .collect();
+        (
+            decembers.iter().copied().fold(f64::INFINITY, f64::min),
+            decembers.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let spreads: [Named; 3] = [
+        ("market_sd_within", |m| m.market_sd_within),
+        ("civic_sd_within", |m| m.civic_sd_within),
+        ("trust_sd_within", |m| m.trust_sd_within),
+    ];
+    // The baseline's 30 years, 10 villages of 200 adults.
+    let full = |extra: &[&str]| {
+        let mut sets = vec![
+            "region.villages=10",
+            "population.adults_per_village=200",
+            "output.record_every=1",
+        ];
+        sets.extend_from_slice(extra);
+        replicate(&load("baseline", &sets))
+    };
+    let model = full(&[]);
+    // Control: one confidence bound, no noise, one disposition to trust.
+    let collapsed = full(&["values.noise=0", "values.bound_spread=0", "values.trust_disposition=0"]);
+    let mut failures = Vec::new();
+    let mut control_leaves = false;
+    for (name, f) in spreads {
+        let (lo, hi) = yearly_min_max(&model, f);
+        let (clo, chi) = yearly_min_max(&collapsed, f);
+        println!(
+            "| `{name}` | {lo:.3} - {hi:.3} | control (no noise, one bound, one disposition) {clo:.3} - {chi:.3} | `values_and_trust_stay_diverse_within_villages` |"
+        );
+        if lo < BAND.0 || hi > BAND.1 {
+            failures.push(format!("{name} leaves the band {BAND:?}: {lo:.3} - {hi:.3}"));
+        }
+        control_leaves |= clo < BAND.0;
+    }
+    assert!(
+        control_leaves,
+        "without noise, spread bounds and dispositions the spreads should collapse below the band"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn null_mechanism_controls_change_nothing_and_each_mechanism_does() {
+    let test = "null_mechanism_controls_change_nothing_and_each_mechanism_does";
+    let mut failures = Vec::new();
+    for path in ["legal", "services", "culture", "self_government"] {
+        let on = format!("paths.{path}.intensity=1");
+        let off = format!("paths.{path}.mechanism=false");
+        let null = replicate(&region(&[on.as_str(), off.as_str()]));
+        let with = replicate(&region(&[on.as_str()]));
+        for (name, f) in INDEX_PARTS {
+            let xa: Vec<f64> = baseline().iter().map(|r| reduce(r, f, Over::Last5)).collect();
+            let xn: Vec<f64> = null.iter().map(|r| reduce(r, f, Over::Last5)).collect();
+            let xw: Vec<f64> = with.iter().map(|r| reduce(r, f, Over::Last5)).collect();
+            let n = stats::paired(&xa, &xn, LEVEL).expect("paired interval");
+            let w = stats::paired(&xn, &xw, LEVEL).expect("paired interval");
+            println!(
+                "| {path} | `{name}` | null - baseline {} [{}, {}] | mechanism - null {} [{}, {}] | `{test}` |",
+                fmt(n.mean),
+                fmt(n.ci_low),
+                fmt(n.ci_high),
+                fmt(w.mean),
+                fmt(w.ci_low),
+                fmt(w.ci_high)
+            );
+            // The money of a null arm is sent and can leak; it buys nothing. The index may not
+            // move by more than seed noise of this size; a component may move a little by
+            // what the money itself does (it tempts the controller to leak, a detected leak
+            // costs the secretary the office: branch capacity falls by about 0.006), never by
+            // what it buys.
+            let bound = if name == "governance_index" { 0.003 } else { 0.015 };
+            if n.mean.abs() > bound {
+                failures.push(format!("{path}: the null control moves {name} by {:+.4}", n.mean));
+            }
+            if name == "governance_index" && w.ci_low <= 0.0 {
+                failures.push(format!(
+                    "{path}: the mechanism does not raise the index above its null control ({:+.4} [{:+.4}, {:+.4}])",
+                    w.mean, w.ci_low, w.ci_high
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn first_secretaries_strengthen_weak_branches() {
+    let b = replicate(&region(&["party_state.first_secretaries=0.5"]));
+    compare(
+        "first_secretaries_strengthen_weak_branches",
+        "baseline vs first secretaries from 2000",
+        baseline(),
+        &b,
+        &[
+            check(
+                "villages with a first secretary",
+                "first_secretary_share",
+                |m| m.first_secretary_share,
+                Expect::Up,
+            ),
+            check(
+                "higher branch capacity",
+                "branch_capacity",
+                |m| m.branch_capacity,
+                Expect::Up,
+            ),
+            check(
+                "higher trust in the branch",
+                "trust_branch",
+                |m| m.trust_branch,
+                Expect::Up,
+            ),
+            check(
+                "(governance index)",
+                "governance_index",
+                |m| m.governance_index,
+                Expect::Report,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn co_opting_economic_elites_enlarges_the_branch() {
+    let b = replicate(&region(&["party_state.co_opt=0"]));
+    compare(
+        "co_opting_economic_elites_enlarges_the_branch",
+        "baseline co-optation vs none",
+        baseline(),
+        &b,
+        &[
+            check("fewer co-opted", "co_opted", |m| m.co_opted, Expect::Down).over_whole_run(),
+            check("fewer active members", "party_active", |m| m.party_active, Expect::Down),
+            check(
+                "lower branch capacity",
+                "branch_capacity",
+                |m| m.branch_capacity,
+                Expect::Down,
+            ),
+            check(
+                "(committee autonomy)",
+                "committee_autonomy",
+                |m| m.committee_autonomy,
+                Expect::Report,
+            ),
+            check("(elite capture)", "elite_capture", |m| m.elite_capture, Expect::Report),
+        ],
+    );
+}
+
+#[test]
+fn joint_vetting_strikes_candidates_with_a_record_and_bullies() {
+    let sets = ["governance.bullies_per_1000=10", "governance.clan_strength=2"];
+    let a = replicate(&region(&sets));
+    let mut with = sets.to_vec();
+    with.push("party_state.vetting=0.9");
+    let b = replicate(&region(&with));
+    compare(
+        "joint_vetting_strikes_candidates_with_a_record_and_bullies",
+        "strong bullies and clans, no vetting vs vetting 0.9",
+        &a,
+        &b,
+        &[
+            check(
+                "more candidates struck",
+                "candidates_disqualified",
+                |m| m.candidates_disqualified,
+                Expect::Up,
+            )
+            .over_whole_run(),
+            check("(bully power)", "bully_power", |m| m.bully_power, Expect::Report),
+            check(
+                "(governance index)",
+                "governance_index",
+                |m| m.governance_index,
+                Expect::Report,
+            ),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. ODD consistency
 
 /// Scenario sections (the first segment of a dotted key).
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "run",
     "region",
     "population",
@@ -853,6 +1147,7 @@ const SECTIONS: [&str; 9] = [
     "economy",
     "migration",
     "governance",
+    "party_state",
     "paths",
     "output",
 ];

@@ -1,17 +1,48 @@
 //! Process 7, community culture (path 4.3).
 //!
-//! Each month a share of residents attends cultural activities: a small base rate, plus the
-//! programme's reach (intensity x the branch's effective capacity), higher for those who
-//! already care about village life (`civic`). Attending raises `civic`, pulls `market` toward
-//! the level of traditional virtue, and attendees meet one another (one bounded-confidence
-//! encounter each with another attendee). Attending a branch programme raises trust in the
-//! branch.
+//! Events happen each month: a few without a programme (festivals, temple fairs), more with
+//! the money the culture programme delivered (process 9), of which the share the branch
+//! spends on formal tasks are box-ticking events nobody is invited to. Each event reaches a
+//! share of residents; an invited resident attends with a propensity rising with `civic`
+//! and falling with `market` (the time is worth money). An event presents the traditional
+//! virtues joined with the party's culture (`values.traditional_market`,
+//! `values.traditional_civic`): an attendee's values move toward them only if they lie
+//! within the attendee's own confidence bound, as an encounter with any villager would
+//! (bounded-confidence influence of a message, e.g. Carletti et al. 2006); then attendees
+//! meet one another. So culture can fail: in a hollowed village few attend, and villagers
+//! far from the traditional virtues are not moved by them.
 
 use crate::model::agents::{part, residence, AgentsMut};
-use crate::model::rng::{chance, stream, Events, Keyed, Phase};
+use crate::model::rng::{chance, stream, Events, Keyed32, Phase, Traits};
 use crate::model::{Scratch, StepCtx, Village};
+use crate::scenario::PolicyPath;
 
-use super::{deffuant, effective_capacity, experience};
+use super::disputes::units;
+use super::values::{bound, respond};
+
+/// Logistic function.
+#[inline(always)]
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The attendance predictor `y = b0 + bc civic + bm market`:
+/// (b0, bc, bm) with `b0 = attend_base - (attend_civic + attend_market) / 2`, so that
+/// `y = attend_base + attend_civic (civic - 1/2) + attend_market (market - 1/2)`.
+pub fn predictor(cp: &crate::scenario::Culture) -> (f32, f32, f32) {
+    (
+        (cp.attend_base - 0.5 * cp.attend_civic - 0.5 * cp.attend_market) as f32,
+        cp.attend_civic as f32,
+        cp.attend_market as f32,
+    )
+}
+
+/// The range of the attendance predictor over values in [0, 1].
+pub fn predictor_range(cp: &crate::scenario::Culture) -> (f64, f64) {
+    let b0 = cp.attend_base - 0.5 * cp.attend_civic - 0.5 * cp.attend_market;
+    let (c, m) = (cp.attend_civic, cp.attend_market);
+    (b0 + c.min(0.0) + m.min(0.0), b0 + c.max(0.0) + m.max(0.0))
+}
 
 /// Run culture for one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
@@ -19,85 +50,93 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
     let cp = &sc.paths.culture;
     let vals = &sc.values;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Culture);
-    let programme = cp.attendance * ctx.culture * effective_capacity(v);
-    let from_programme = if programme > 0.0 {
-        programme / (programme + cp.base_attendance)
-    } else {
-        0.0
-    };
-    let (gain, pull, trad) = (
-        cp.civic_gain as f32,
-        cp.market_pull as f32,
-        vals.traditional_market as f32,
-    );
+    let bought = units(v.delivered[PolicyPath::Culture.index()], cp.event_cost, &mut rng);
+    let real = (0..bought).filter(|_| !chance(&mut rng, v.formalism as f64)).count() as u32;
+    v.stats.formal_events = bought - real;
+    let base = units(cp.base_events, 1.0, &mut rng);
+    let events = base + real;
+    v.stats.events = events;
     scratch.idx.clear();
-    // Attendance: when it is rare (no programme), by skip-ahead at the largest probability
-    // (civic 1), thinned to the villager's own; otherwise one keyed draw per resident, whose high
-    // 32 bits decide attendance and low 32 bits whether the programme gets the credit.
-    let reach = cp.base_attendance + programme;
-    let p_max = (1.5 * reach).min(1.0);
-    let credit = (from_programme.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
-    let mut attend = |i: usize, a: &mut AgentsMut, credited: bool| {
-        a.part[i] |= part::ATTENDED;
-        a.civic[i] = (a.civic[i] + gain * (1.0 - a.civic[i])).clamp(0.0, 1.0);
-        a.market[i] = (a.market[i] + pull * (trad - a.market[i])).clamp(0.0, 1.0);
-        if credited {
-            experience(a.exp_branch, i, 1);
-        }
-        scratch.idx.push(i as u32);
-    };
-    if p_max < Events::DENSE {
-        let mut candidates = Events::new(p_max, a.len());
-        while let Some(i) = candidates.next(&mut rng) {
-            if a.residence[i] != residence::RESIDENT {
-                continue;
+    let p_invited = 1.0 - (1.0 - cp.event_seats.clamp(0.0, 1.0)).powi(events as i32);
+    if events > 0 && p_invited > 0.0 {
+        // An invited resident attends with probability logistic(y) (the step's table).
+        let (b0, bc, bm) = predictor(cp);
+        let table = &ctx.attend;
+        if p_invited < Events::DENSE {
+            let mut invited = Events::new(p_invited, a.len());
+            while let Some(i) = invited.next(&mut rng) {
+                if a.residence[i] == residence::RESIDENT
+                    && rng.f64() < table.at(b0 + bc * a.civic[i] + bm * a.market[i]) as f64
+                {
+                    scratch.idx.push(i as u32);
+                }
             }
-            let p = reach * (0.5 + a.civic[i] as f64);
-            if rng.f64() * p_max >= p {
-                continue;
-            }
-            let credited = chance(&mut rng, from_programme);
-            attend(i, a, credited);
-        }
-    } else {
-        let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
-        let scale = (reach * 4_294_967_296.0) as f32;
-        // Per block: who attends (no branch), then the attendees in slot order. Attending
-        // changes only the attendee, so deciding the block first gives the same result.
-        const BLOCK: usize = 256;
-        let (mut who, mut credited) = ([0u32; BLOCK], [false; BLOCK]);
-        let n = a.len();
-        for start in (0..n).step_by(BLOCK) {
-            let end = (start + BLOCK).min(n);
-            let mut m = 0;
-            for (i, (&r, &c)) in a.residence[start..end].iter().zip(&a.civic[start..end]).enumerate() {
-                let i = start + i;
-                let x = draws.u64(i);
-                let t = (scale * (0.5 + c)) as u64;
-                who[m] = i as u32;
-                credited[m] = (x & 0xFFFF_FFFF) < credit;
-                m += ((r == residence::RESIDENT) & ((x >> 32) < t)) as usize;
-            }
-            for k in 0..m {
-                attend(who[k] as usize, a, credited[k]);
+        } else {
+            // Blocks of slots: first, without branches, the residents invited (a 32-bit keyed
+            // draw against the invitation probability); then each of them attends when a
+            // second draw is below the propensity.
+            let draws = Keyed32::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
+            let inv = (p_invited * 4_294_967_296.0) as u64;
+            let n = a.len();
+            let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
+            const BLOCK: usize = 256;
+            let mut cand = [0u32; BLOCK];
+            for start in (0..n).step_by(BLOCK) {
+                let end = (start + BLOCK).min(n);
+                let mut m = 0;
+                for (i, &r) in res.iter().enumerate().take(end).skip(start) {
+                    cand[m] = i as u32;
+                    m += ((r == residence::RESIDENT) & ((draws.u32(i) as u64) < inv)) as usize;
+                }
+                for &i in &cand[..m] {
+                    let i = i as usize;
+                    if draws.second(i) < table.at(b0 + bc * civic[i] + bm * market[i]) {
+                        scratch.idx.push(i as u32);
+                    }
+                }
             }
         }
     }
     let n = scratch.idx.len();
     v.stats.attendees = n as u32;
-    v.stats.spend_culture = ctx.culture * cp.cost / 12.0;
+    if n == 0 {
+        return;
+    }
+    let mu = vals.convergence as f32;
+    let reject = if vals.rejection_bound >= 1.0 {
+        f32::INFINITY
+    } else {
+        vals.rejection_bound as f32
+    };
+    let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
+    let (msg_m, msg_c) = (vals.traditional_market as f32, vals.traditional_civic as f32);
+    // The message: each attendee against the traditional virtues (they do not move). The
+    // attendees' bounds are kept for their meetings below.
+    scratch.val.clear();
+    for &i in &scratch.idx {
+        let i = i as usize;
+        a.part[i] |= part::ATTENDED;
+        let e = bound(ctx, &traits, i, a.age[i]);
+        scratch.val.push(e);
+        a.market[i] = respond(a.market[i], msg_m, e, reject, mu);
+        a.civic[i] = respond(a.civic[i], msg_c, e, reject, mu);
+    }
+    // Attendees meet one another.
     if n < 2 {
         return;
     }
-    let (eps, mu) = (vals.confidence_bound as f32, vals.convergence as f32);
     for k in 0..n {
         let other = rng.below(n);
         if other == k {
             continue;
         }
         let (i, j) = (scratch.idx[k] as usize, scratch.idx[other] as usize);
-        deffuant(a.market, i, j, eps, mu);
-        deffuant(a.civic, i, j, eps, mu);
+        let (ei, ej) = (scratch.val[k], scratch.val[other]);
+        for x in [&mut *a.market, &mut *a.civic] {
+            let (xi, xj) = (x[i], x[j]);
+            x[i] = respond(xi, xj, ei, reject, mu);
+            x[j] = respond(xj, xi, ej, reject, mu);
+        }
     }
 }
 
@@ -107,87 +146,77 @@ mod tests {
     use crate::model::process::testkit::{mean, residents, run_months, total, with_village, world};
     use crate::model::World;
 
-    /// Culture for `months` months at intensity `intensity` in a village with a capable branch:
-    /// (attendees, mean civic, mean market, spending, branch experiences) at the end.
-    fn culture_at(intensity: f64, months: u32) -> (u64, f64, f64, f64, i64) {
-        let mut w: World = world(400);
-        w.villages[0].branch.capacity = 0.6;
-        w.villages[0].formalism = 0.0;
+    /// Culture for a year with `money` delivered each month and formalism `formal`:
+    /// (attendees, mean civic at the end, real events, box-ticking events).
+    fn culture_year(w: &World, money: f64, formal: f32) -> (u64, f64, u64, u64) {
+        let mut w = w.clone();
         let mut scratch = Scratch::default();
-        let mut exp = 0i64;
-        let stats = run_months(&mut w, 1..months + 1, |c, v, a| {
-            c.culture = intensity;
-            a.exp_branch.fill(0);
-            run(c, v, a, &mut scratch);
-            exp += a.exp_branch.iter().map(|&e| e as i64).sum::<i64>();
+        let stats = run_months(&mut w, 1..13, |c, v, a| {
+            v.delivered[PolicyPath::Culture.index()] = money;
+            v.formalism = formal;
+            run(c, v, a, &mut scratch)
         });
-        let (civic, market) = with_village(&mut w, 0, |_, a| {
-            let r = residents(a);
-            (mean(a.civic, &r), mean(a.market, &r))
-        });
+        let civic = with_village(&mut w, 0, |_, a| mean(a.civic, &residents(a)));
         (
             total(&stats, |s| s.attendees),
             civic,
-            market,
-            stats.iter().map(|s| s.spend_culture).sum(),
-            exp,
+            total(&stats, |s| s.events),
+            total(&stats, |s| s.formal_events),
         )
     }
 
-    #[test]
-    fn intensity_raises_attendance_and_civic_and_lowers_market() {
-        let (n0, civic0, market0, _, _) = culture_at(0.0, 6);
-        let (n1, civic1, market1, _, _) = culture_at(1.0, 6);
-        assert!(n0 > 0, "base attendance without a programme");
-        assert!(n1 > 4 * n0, "attendance {n0} -> {n1}");
-        assert!(civic1 > civic0 + 0.003, "civic {civic0} -> {civic1}");
-        assert!(market1 < market0 - 0.001, "market {market0} -> {market1}");
-    }
-
-    #[test]
-    fn zero_intensity_spends_nothing_and_earns_the_branch_no_credit() {
-        let (_, _, _, spend0, exp0) = culture_at(0.0, 3);
-        assert_eq!(spend0, 0.0);
-        assert_eq!(exp0, 0);
-        let (_, _, _, spend1, exp1) = culture_at(1.0, 3);
-        let cost = crate::scenario::Scenario::default().paths.culture.cost;
-        assert!((spend1 - 3.0 * cost / 12.0).abs() < 1e-6, "spend {spend1}");
-        assert!(exp1 > 0, "programme attendance raises trust in the branch");
-    }
-
-    #[test]
-    fn attendees_are_residents_and_are_marked() {
-        let mut w = world(300);
-        w.villages[0].branch.capacity = 1.0;
-        w.villages[0].formalism = 0.0;
-        let mut scratch = Scratch::default();
-        run_months(&mut w, 1..2, |c, v, a| {
-            c.culture = 2.0;
+    fn lukewarm() -> World {
+        let mut w = world(400);
+        with_village(&mut w, 0, |_, a| {
             for i in 0..a.len() {
-                a.part[i] = 0;
+                a.civic[i] = 0.6;
+                a.market[i] = 0.3;
             }
-            run(c, v, a, &mut scratch);
-            let marked: Vec<usize> = (0..a.len()).filter(|&i| a.part[i] & part::ATTENDED != 0).collect();
-            assert_eq!(marked.len() as u32, v.stats.attendees);
-            assert!(marked.len() > 50);
-            assert!(marked.iter().all(|&i| a.residence[i] == residence::RESIDENT));
         });
+        w
     }
 
     #[test]
-    fn civic_villagers_attend_more() {
-        let attendees = |civic: f32| {
-            let mut w = world(400);
-            with_village(&mut w, 0, |_, a| a.civic.fill(civic));
-            let mut scratch = Scratch::default();
-            let stats = run_months(&mut w, 1..4, |c, v, a| {
-                c.culture = 1.0;
-                run(c, v, a, &mut scratch)
-            });
-            total(&stats, |s| s.attendees)
-        };
-        let (low, high) = (attendees(0.0), attendees(1.0));
-        // Attendance scales with 0.5 + civic: three times as likely.
-        assert!(high > 2 * low, "civic 0: {low}, civic 1: {high}");
+    fn programme_events_draw_attendees_and_move_them_toward_traditional_virtue() {
+        let w = lukewarm();
+        let (base_n, base_civic, base_events, _) = culture_year(&w, 0.0, 0.0);
+        let (n, civic, events, formal) = culture_year(&w, 5_000.0, 0.0);
+        assert!(events > base_events + 30, "events {base_events} -> {events}");
+        assert_eq!(formal, 0);
+        assert!(n > 3 * base_n.max(1), "attendees {base_n} -> {n}");
+        assert!(civic > base_civic + 0.02, "civic {base_civic} -> {civic}");
+    }
+
+    #[test]
+    fn formalism_turns_events_into_box_ticking() {
+        let w = lukewarm();
+        let (n, _, events, formal) = culture_year(&w, 5_000.0, 1.0);
+        let (n_real, _, events_real, _) = culture_year(&w, 5_000.0, 0.0);
+        // About 75 programme events a year: all box-ticking; only the few festivals are real.
+        assert!(formal > 50 && events < 12, "box-ticking {formal}, real {events}");
+        assert!(
+            events_real > 50 && n_real > 3 * n.max(1),
+            "real {events_real} events, {n_real} attendees vs {n}"
+        );
+    }
+
+    #[test]
+    fn villagers_far_from_the_message_are_not_moved_by_it() {
+        let mut w = world(400);
+        w.scenario.values.confidence_bound = 0.1;
+        w.scenario.values.bound_spread = 0.0;
+        w.scenario.paths.culture.attend_base = 5.0;
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.civic[i] = 0.3;
+                a.market[i] = 0.9;
+            }
+        });
+        let (n, civic, _, _) = culture_year(&w, 5_000.0, 0.0);
+        assert!(n > 100, "they come ({n})");
+        assert!(
+            (civic - 0.3).abs() < 1e-6,
+            "but the traditional virtues are beyond their bound: {civic}"
+        );
     }
 }

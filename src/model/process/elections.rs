@@ -4,14 +4,17 @@
 //! secretary under "one shoulder", otherwise the most competent other active member) and
 //! ambitious elites: the richest economic elite (ambition rises with `market` and with the
 //! state funds at stake), the head of the largest clan (with clan strength), and a bully
-//! (with the faction's power). Residents vote with a probability rising with `civic`, trust in
-//! the branch and the committee's real autonomy (why vote for a powerless body), raised by
-//! self-government mobilisation; migrants vote rarely. Each voter picks the candidate of
-//! highest random utility (McFadden 1974): clan loyalty, competence, the branch's endorsement
-//! weighted by the voter's trust, fear of the bully, and any vote-buying offer the voter
-//! accepts (likelier at high `market`; offers are deterred by policing under self-government).
-//! The winner's type sets who controls the committee; a narrow margin marks it contested.
-//! The arrangement sets the structural concentration of power.
+//! (with the faction's power). Joint vetting strikes candidates with a record, and bullies,
+//! with its strictness. Residents vote with a probability rising with `civic`, trust in the
+//! branch and the committee's real autonomy (why vote for a powerless body); migrants vote
+//! rarely. Each voter picks the candidate of highest random utility (McFadden 1974): clan
+//! loyalty, competence, the branch's endorsement weighted by the voter's trust, fear of the
+//! bully, and any vote-buying offer the voter accepts (likelier at high `market`). The
+//! supervision committee's monitors observe the election: each offer is caught with a
+//! probability rising with their number, and a candidate caught buying is disqualified where
+//! the township enforces it. Without monitors vote buying goes unpoliced. The winner's type
+//! sets who controls the committee; a narrow margin marks it contested. The arrangement sets
+//! the structural concentration of power.
 
 use super::competence;
 use crate::model::agents::{flag, part, residence, role, AgentsMut};
@@ -69,8 +72,19 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let sg = &sc.paths.self_government;
     let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Elections);
     let retire = super::party::retire_months(sc);
-    let policing = (0.05 + sg.policing_effect * ctx.self_gov).clamp(0.0, 1.0);
     let price = 0.1 * ctx.rural_wage;
+    // Election observers: the resident monitors of the supervision committee.
+    let observers = (0..a.len())
+        .filter(|&i| a.residence[i] == residence::RESIDENT && a.role[i] == role::MONITOR)
+        .count() as i32;
+    let p_detect = 1.0 - (1.0 - sg.observer_detect).powi(observers);
+    // Joint vetting strikes candidates with a record, and bullies (counted as disqualified).
+    let mut struck = 0u32;
+    let mut vetted = |i: usize, rng: &mut crate::model::rng::Stream| {
+        let clean = (a.flags[i] & flag::RECORD == 0 && a.role[i] != role::BULLY) || !chance(rng, ctx.vetting);
+        struck += !clean as u32;
+        clean
+    };
     let mut eligible = 0u32;
     let mut clan_count = [0u32; 256];
     for i in 0..a.len() {
@@ -100,10 +114,10 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let stakes = (ctx.transfers / 300.0).min(1.0);
     let buy = |i: usize| {
         let reach = (a.wealth[i] as f64 / (price * eligible.max(1) as f64)).min(1.0);
-        a.market[i] as f64 * (1.0 - policing) * reach
+        a.market[i] as f64 * reach
     };
     if let Some(e) = best(a, |i| a.role[i] == role::ECONOMIC, |i| a.wealth[i] as f64) {
-        if chance(&mut rng, a.market[e] as f64 * stakes) {
+        if chance(&mut rng, a.market[e] as f64 * stakes) && vetted(e, &mut rng) {
             cands.push(Candidate {
                 slot: e,
                 kind: Controller::Economic,
@@ -119,7 +133,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         |i| clan_count[a.clan[i] as usize] as f64,
     ) {
         let share = clan_count[a.clan[c] as usize] as f64 / residents.max(1) as f64;
-        if chance(&mut rng, (1.5 * g.clan_strength * share).min(1.0)) {
+        if chance(&mut rng, (1.5 * g.clan_strength * share).min(1.0)) && vetted(c, &mut rng) {
             cands.push(Candidate {
                 slot: c,
                 kind: Controller::Clan,
@@ -129,9 +143,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             });
         }
     }
-    if v.bully_power > 0.15 {
+    {
         if let Some(b) = best(a, |i| a.role[i] == role::BULLY, |i| a.wealth[i] as f64) {
-            if chance(&mut rng, (2.0 * v.bully_power as f64).min(1.0)) {
+            if chance(&mut rng, (2.0 * v.bully_power as f64).min(1.0)) && vetted(b, &mut rng) {
                 cands.push(Candidate {
                     slot: b,
                     kind: Controller::Bully,
@@ -144,6 +158,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     }
     v.stats.election = 1;
     v.stats.eligible_voters = eligible;
+    v.stats.disqualified = struck;
     if cands.is_empty() {
         // Nobody stands: the township appoints; the branch keeps nominal control.
         v.committee.director = NONE;
@@ -156,8 +171,8 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
 
     let mut votes = [0u32; 4];
     let mut spent = [0.0f64; 4];
+    let mut caught = [false; 4];
     let autonomy = v.committee.autonomy as f64;
-    let mobilise = sg.turnout_effect * ctx.self_gov;
     let bully_fear = 1.5 * v.bully_power as f64;
     let legitimacy = v.branch.legitimacy as f64;
     let mut voters = 0u32;
@@ -169,7 +184,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let tb = a.trust_branch[i] as f64;
         let habit = if a.part[i] & part::VOTED_LAST != 0 { HABIT } else { 0.0 };
         a.part[i] &= !part::VOTED_LAST;
-        let mut p = g.turnout_base + habit + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy + mobilise;
+        let mut p = g.turnout_base + habit + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy;
         if r == residence::MIGRANT {
             p *= g.migrant_turnout;
         }
@@ -192,6 +207,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             }
             if c.offer > 0.0 && chance(&mut rng, c.offer) {
                 spent[k] += c.price;
+                caught[k] |= chance(&mut rng, p_detect);
                 if chance(&mut rng, a.market[i] as f64) {
                     u += 2.5;
                     v.stats.bought_votes += 1;
@@ -207,7 +223,20 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     for (k, c) in cands.iter().enumerate() {
         a.wealth[c.slot] = (a.wealth[c.slot] as f64 - spent[k]).max(0.0) as f32;
     }
-    let mut order: Vec<usize> = (0..cands.len()).collect();
+    // A candidate whose vote buying the observers caught is disqualified where the township
+    // enforces it, and gets a record.
+    let mut out = [false; 4];
+    for (k, c) in cands.iter().enumerate() {
+        if caught[k] && chance(&mut rng, g.court) {
+            out[k] = true;
+            a.flags[c.slot] |= flag::RECORD;
+            v.stats.disqualified += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..cands.len()).filter(|&k| !out[k]).collect();
+    if order.is_empty() {
+        order = (0..cands.len()).collect();
+    }
     order.sort_by(|&x, &y| votes[y].cmp(&votes[x]).then(x.cmp(&y)));
     let win = cands[order[0]];
     let second = order.get(1).map(|&k| votes[k]).unwrap_or(0);
@@ -268,36 +297,43 @@ mod tests {
         w
     }
 
-    /// Elections at steps `steps` from the same state: (economic elite wins, bought votes).
-    fn economic_wins(w: &World, self_gov: f64, steps: std::ops::Range<u32>) -> (u32, u32) {
-        let (mut wins, mut bought) = (0, 0);
+    /// Elections at steps `steps` from the same state with `monitors` residents on the
+    /// supervision committee observing: (economic elite wins, bought votes, disqualified).
+    fn economic_wins(w: &World, monitors: usize, steps: std::ops::Range<u32>) -> (u32, u32, u32) {
+        let (mut wins, mut bought, mut out) = (0, 0, 0);
         for step in steps {
             let mut w = w.clone();
+            w.scenario.paths.self_government.observer_detect = 0.05;
+            w.scenario.governance.court = 1.0;
+            with_village(&mut w, 0, |_, a| {
+                for &i in residents(a).iter().rev().take(monitors) {
+                    a.role[i] = role::MONITOR;
+                }
+            });
             let stats = run_months(&mut w, step..step + 1, |c, v, a| {
-                c.self_gov = self_gov;
                 c.transfers = 1000.0;
                 run(c, v, a)
             });
+            out += stats[0].disqualified;
             if w.villages[0].committee.controller == Controller::Economic {
                 wins += 1;
             }
             bought += stats[0].bought_votes;
         }
-        (wins, bought)
+        (wins, bought, out)
     }
 
     #[test]
-    fn policing_of_vote_buying_keeps_economic_elites_out() {
+    fn monitors_catch_vote_buying_and_keep_buyers_out() {
         let w = market_village();
-        let (free, bought_free) = economic_wins(&w, 0.0, 1..11);
-        let (policed, bought_policed) = economic_wins(&w, 1.5, 1..11);
-        assert!(
-            bought_free > 5 * bought_policed.max(1),
-            "bought {bought_free} vs {bought_policed}"
-        );
+        let (free, bought_free, out_free) = economic_wins(&w, 0, 1..11);
+        let (policed, bought_policed, out_policed) = economic_wins(&w, 5, 1..11);
+        assert!(bought_free > 0 && bought_policed > 0, "offers are made either way");
+        assert_eq!(out_free, 0, "without monitors nobody is caught");
+        assert!(out_policed >= 5, "caught {out_policed}");
         assert!(
             free >= policed + 5,
-            "economic wins: no policing {free}, policing {policed}"
+            "economic wins: no monitors {free}, monitors {policed}"
         );
     }
 
@@ -313,20 +349,6 @@ mod tests {
         };
         let (low, high) = (turnout(0.0), turnout(1.0));
         assert!(high > low + 0.15, "turnout {low} -> {high}");
-    }
-
-    #[test]
-    fn turnout_rises_with_self_government_mobilisation() {
-        let turnout = |self_gov: f64| {
-            let mut w = world(400);
-            run_months(&mut w, 1..2, |c, v, a| {
-                c.self_gov = self_gov;
-                run(c, v, a)
-            });
-            w.villages[0].turnout
-        };
-        let (low, high) = (turnout(0.0), turnout(1.0));
-        assert!(high > low + 0.05, "turnout {low} -> {high}");
     }
 
     /// An election in which only the branch nominee can stand, under `arr`.

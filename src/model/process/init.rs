@@ -3,10 +3,11 @@
 use rand::Rng;
 
 use crate::model::agents::{flag, part, residence, role, AgentsMut};
+use crate::model::inputs;
 use crate::model::observe::VillageStats;
 use crate::model::rng::{chance, normal, stream, Phase, Stream};
 use crate::model::{arrangement_concentration, Branch, Committee, Controller, Scratch, Village, ADULT_MONTHS, NONE};
-use crate::scenario::{Initial, Scenario};
+use crate::scenario::{Initial, Scenario, Start};
 
 /// Initial registered adults of village `v`: lognormal around the mean with the scenario's
 /// coefficient of variation.
@@ -77,8 +78,38 @@ pub fn education(rng: &mut Stream, p: f64) -> u8 {
     (0..4).filter(|_| chance(rng, p)).count() as u8
 }
 
-/// Build village `v` with `n` registered adults into its (vacant) slots.
-pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
+/// Initial age shares of migrants by age group 16-20, 21-30, 31-40, 41-50, 51-60: an
+/// estimate for 2000, extrapolated back from the NBS migrant worker survey of 2008 (10.7%,
+/// 35.3%, 24.0%, 18.6%, 11.4%: migrants were younger earlier).
+pub const MIGRANT_AGES_2000: [(u16, u16, f64); 5] = [
+    (16, 20, 0.15),
+    (21, 30, 0.40),
+    (31, 40, 0.25),
+    (41, 50, 0.13),
+    (51, 60, 0.07),
+];
+
+/// Weights of the initial population by single year of age 0..=100 and sex (male, female):
+/// the 2000 census rural population, or the life table's stationary population at the
+/// mortality `level`.
+pub fn age_sex_weights(sc: &Scenario, level: f64) -> Vec<(f64, f64)> {
+    match sc.population.initial {
+        Start::Census => inputs::tables().population.clone(),
+        Start::Stationary => {
+            let srb = sc.population.sex_ratio_at_birth.at(sc.run.start_year as f64);
+            let (pm, pf) = (srb / (1.0 + srb), 1.0 / (1.0 + srb));
+            inputs::survivorship(level)
+                .into_iter()
+                .take(101)
+                .map(|(m, f)| (pm * m, pf * f))
+                .collect()
+        }
+    }
+}
+
+/// Build village `v` with `n` registered adults into its (vacant) slots, at the start
+/// year's mortality `level`.
+pub fn village(sc: &Scenario, v: u32, n: usize, level: f64, a: &mut AgentsMut) -> Village {
     let seed = sc.run.seed;
     let mut rng = stream(seed, v, 0, Phase::Init);
     let p = &sc.population;
@@ -104,19 +135,37 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         a.clan[i] = pick(&mut rng, &shares) as u8;
     }
 
-    // Age pyramid of a stable population: survival x exp(-growth x age).
-    let mort = |age: f64| p.makeham + p.gompertz_b * (p.gompertz_c * age).exp();
-    let mut weights = Vec::with_capacity(80);
-    let mut surv = 1.0;
-    for age in 16..96 {
-        weights.push(surv * (-p.initial_growth * (age - 16) as f64).exp());
-        surv *= (-mort(age as f64)).exp();
-    }
+    // Ages and sexes: residents from the census (or stationary) adults 16+; migrants, the
+    // initial share, from the migrants' age profile and sex share.
+    let weights = age_sex_weights(sc, level);
+    let adult: Vec<f64> = weights
+        .iter()
+        .enumerate()
+        .skip(16)
+        .flat_map(|(_, &(m, f))| [m, f])
+        .collect();
+    let migrant_ages: Vec<f64> = (16..=60u16)
+        .map(|y| {
+            MIGRANT_AGES_2000
+                .iter()
+                .find(|(lo, hi, _)| (*lo..=*hi).contains(&y))
+                .map_or(0.0, |(lo, hi, s)| s / (hi - lo + 1) as f64)
+        })
+        .collect();
     let edu0 = p.education.at(start);
     for i in 0..n {
-        let years = 16 + pick(&mut rng, &weights);
-        a.age[i] = (years * 12 + rng.random_range(0..12)) as u16;
-        a.flags[i] = if chance(&mut rng, 0.5) { flag::FEMALE } else { 0 };
+        let migrant = chance(&mut rng, p.initial_migrant_share);
+        let (years, female) = if migrant {
+            (
+                16 + pick(&mut rng, &migrant_ages) as u16,
+                chance(&mut rng, p.migrant_female_share),
+            )
+        } else {
+            let k = pick(&mut rng, &adult);
+            (16 + (k / 2) as u16, k % 2 == 1)
+        };
+        a.age[i] = years * 12 + rng.random_range(0..12u16);
+        a.flags[i] = if female { flag::FEMALE } else { 0 };
         let pe = (edu0 - p.education_cohort_decline * (years - 16) as f64 / 10.0).clamp(0.02, 1.0);
         a.edu[i] = education(&mut rng, pe);
         let young = 1.0 - ((years - 16) as f64 / 60.0).min(1.0);
@@ -134,19 +183,13 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         }
         a.trust_branch[i] = (vals.trust_branch + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
         a.trust_gov[i] = (vals.trust_government + 0.1 * normal(&mut rng)).clamp(0.0, 1.0) as f32;
-        let working = (16..=50).contains(&years);
-        let pm = if working {
-            (p.initial_migrant_share / 0.6).min(0.95)
-        } else {
-            0.0
-        };
-        a.residence[i] = if chance(&mut rng, pm) {
+        a.residence[i] = if migrant {
             residence::MIGRANT
         } else {
             residence::RESIDENT
         };
-        if a.residence[i] == residence::MIGRANT {
-            a.away[i] = rng.random_range(0..60);
+        if migrant {
+            a.away[i] = rng.random_range(1..60);
         }
         let w = sc.economy.rural_wage.at(start) * 12.0 * (1.0 + sc.economy.education_premium * a.edu[i] as f64);
         a.wealth[i] = (w * (0.8 * normal(&mut rng)).exp()) as f32;
@@ -181,33 +224,36 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         }
     }
 
-    // Children by month of age, from the births the initial women would have had.
-    let tfr = p.tfr.at(start);
-    let births_pm: f64 = (0..n)
-        .filter(|&i| a.flags[i] & flag::FEMALE != 0)
-        .map(|i| {
-            let z = (a.age[i] as f64 / 12.0 + 0.5 - p.fertility_mean_age) / p.fertility_sd;
-            let away = if a.residence[i] == residence::MIGRANT {
-                p.migrant_fertility
-            } else {
-                1.0
-            };
-            away * tfr * (-0.5 * z * z).exp() / (p.fertility_sd * (2.0 * std::f64::consts::PI).sqrt()) / 12.0
-        })
-        .sum();
+    // Children by month of age: the census (or stationary) children 0-15 in proportion to
+    // the village's resident adults; a share `family_migration` of the children of migrants
+    // of parenting age live with them.
+    let residents = (0..n).filter(|&i| a.residence[i] == residence::RESIDENT).count();
+    let adults_w: f64 = weights.iter().skip(16).map(|(m, f)| m + f).sum();
+    let per_adult = residents as f64 / adults_w.max(1e-9);
+    let parents_away = (0..n)
+        .filter(|&i| a.residence[i] == residence::MIGRANT && (20 * 12..46 * 12).contains(&a.age[i]))
+        .count() as f64;
+    let parents_home = (0..n)
+        .filter(|&i| a.residence[i] == residence::RESIDENT && (20 * 12..46 * 12).contains(&a.age[i]))
+        .count() as f64;
+    let away_ratio = p.family_migration * parents_away / parents_home.max(1.0);
     let mut children = Box::new([0u16; ADULT_MONTHS]);
-    for (m, c) in children.iter_mut().enumerate() {
-        let lambda = births_pm * (p.initial_growth * m as f64 / 12.0).exp().recip();
-        *c = poisson(&mut rng, lambda).min(u16::MAX as u32) as u16;
+    let mut children_away = Box::new([0u16; ADULT_MONTHS]);
+    for m in 0..ADULT_MONTHS {
+        let (wm, wf) = weights[m / 12];
+        let lambda = (wm + wf) * per_adult / 12.0;
+        children[m] = poisson(&mut rng, lambda).min(u16::MAX as u32) as u16;
+        children_away[m] = poisson(&mut rng, lambda * away_ratio).min(u16::MAX as u32) as u16;
     }
 
-    let residents = (0..n).filter(|&i| a.residence[i] == residence::RESIDENT).count();
     let migrants = n - residents;
+    let arrangement = crate::model::village_arrangement(sc, v, start);
     let mut village = Village {
         id: v,
         cap: a.len() as u32,
         alive: n as u32,
         children,
+        children_away,
         clans: shares.len() as u8,
         branch: Branch {
             secretary: NONE,
@@ -216,6 +262,8 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
             legitimacy: vals.trust_branch as f32,
             administrative: g.administrative as f32,
             stance: g.stance as f32,
+            standing: 0.5,
+            first_secretary_months: 0,
         },
         committee: Committee {
             director: NONE,
@@ -223,21 +271,24 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
             contested: false,
             autonomy: g.autonomy as f32,
             term_start: sc.run.start_year,
-            concentration: arrangement_concentration(
-                crate::model::village_arrangement(sc, v, sc.run.start_year as f64),
-                true,
-            ),
-            arrangement: crate::model::village_arrangement(sc, v, sc.run.start_year as f64),
+            concentration: arrangement_concentration(arrangement, true),
+            arrangement,
         },
         service_quality: sc.paths.services.initial_quality as f32,
         cooperation: 0.3,
         order: 0.5,
         bully_power: if placed > 0 { g.bully_power as f32 } else { 0.0 },
         funds_for_services: 0.0,
+        funds_for_demands: 0.0,
+        delivered: [0.0; 4],
         formalism: (g.admin_pressure.at(start) * (0.4 + 0.6 * g.administrative)).clamp(0.0, 1.0) as f32,
         turnout: 0.6,
         leak: 0.0,
-        supervision: sc.paths.self_government.supervision as f32,
+        supervision: 0.0,
+        sanction_memory: sc.party_state.discipline.at(start) as f32,
+        prosecution_memory: 0.2,
+        efficacy: 0.5,
+        parent_flows: [0.0; 3],
         stats: VillageStats {
             migrants: migrants as u32,
             residents: residents as u32,
@@ -246,14 +297,7 @@ pub fn village(sc: &Scenario, v: u32, n: usize, a: &mut AgentsMut) -> Village {
         },
     };
     let mut scratch = Scratch::default();
-    super::party::refresh_roles(
-        sc,
-        sc.paths.legal.intensity.at(start),
-        &mut rng,
-        &mut village,
-        a,
-        &mut scratch,
-    );
+    super::party::refresh_roles(sc, &mut rng, &mut village, a, &mut scratch);
     super::party::update_branch(sc, &mut village, a);
     let retire = super::party::retire_months(sc);
     let arr = village.committee.arrangement;
@@ -398,8 +442,8 @@ mod tests {
                     all += v.alive as usize;
                     for i in occupied(a) {
                         if a.residence[i] == residence::MIGRANT {
-                            assert!((16 * 12..51 * 12).contains(&a.age[i]), "migrants are of working age");
-                            assert!(a.away[i] < 60);
+                            assert!((16 * 12..61 * 12).contains(&a.age[i]), "migrants are of working age");
+                            assert!((1..60).contains(&a.away[i]));
                         }
                     }
                 });

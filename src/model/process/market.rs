@@ -1,21 +1,24 @@
-//! Process 2, market exposure: `market` drifts toward 1 with the region's market exposure,
-//! faster for migrants (who live in the market economy) and for the young.
+//! Process 2, market exposure: each villager's `market` relaxes toward the benefit
+//! orientation of the economy they live in: the region's market exposure for residents, the
+//! city's (`values.migrant_exposure`) for migrants, a little more for the young. With the
+//! exposure constant, `market` has a rest point; a rising exposure drives it up.
 
 use crate::model::agents::{residence, AgentsMut};
+use crate::model::rng::monthly;
 use crate::model::{StepCtx, Village};
 
 /// Run market exposure for one village (no randomness).
 pub fn run(ctx: &StepCtx, _v: &mut Village, a: &mut AgentsMut) {
     let vals = &ctx.sc.values;
-    let base = (vals.market_drift / 12.0 * ctx.exposure) as f32;
-    let migrant = vals.migrant_drift_factor as f32;
-    let young_f = vals.young_drift_factor as f32;
+    let rate = monthly(vals.market_drift) as f32;
+    let (home, city) = (ctx.exposure as f32, vals.migrant_exposure as f32);
+    let young_plus = vals.young_exposure as f32;
     let young = (vals.young_age * 12.0) as u16;
     // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
     let (res, age) = (&*a.residence, &*a.age);
     for ((m, &r), &age) in a.market.iter_mut().zip(res).zip(age) {
-        let d = base * if r == residence::MIGRANT { migrant } else { 1.0 } * if age < young { young_f } else { 1.0 };
-        let moved = (*m + d.min(1.0) * (1.0 - *m)).clamp(0.0, 1.0);
+        let target = if r == residence::MIGRANT { city } else { home } + if age < young { young_plus } else { 0.0 };
+        let moved = (*m + rate * (target.min(1.0) - *m)).clamp(0.0, 1.0);
         *m = if r == residence::VACANT { *m } else { moved };
     }
 }
@@ -51,40 +54,29 @@ mod tests {
     }
 
     #[test]
-    fn drift_raises_market_faster_for_migrants_and_the_young() {
-        let [young_res, young_mig, old_res, old_mig] = drift(1.0);
-        assert!(old_res > 0.0);
-        // The documented factors: migrants x2.5, the young x1.5.
-        let close = |x: f32, y: f32| (x - y).abs() < 1e-3 * y.abs();
-        assert!(close(old_mig, 2.5 * old_res), "migrant {old_mig} vs resident {old_res}");
-        assert!(close(young_res, 1.5 * old_res), "young {young_res} vs old {old_res}");
-        assert!(close(young_mig, 3.75 * old_res), "young migrant {young_mig}");
-        // One month at full exposure: drift 0.04 / 12 of the distance to 1.
-        assert!(close(old_res, 0.04 / 12.0 * 0.7), "resident drift {old_res}");
+    fn market_relaxes_toward_the_exposure_each_villager_lives_in() {
+        let sc = crate::model::process::testkit::scenario(200);
+        let rate = monthly(sc.values.market_drift) as f32;
+        let (city, young) = (sc.values.migrant_exposure as f32, sc.values.young_exposure as f32);
+        let [young_res, young_mig, old_res, old_mig] = drift(0.5);
+        let close = |x: f32, y: f32| (x - y).abs() < 1e-5;
+        // From 0.3 toward 0.5 at home, toward the city's exposure away, plus the young's.
+        assert!(close(old_res, rate * (0.5 - 0.3)), "resident {old_res}");
+        assert!(close(old_mig, rate * (city - 0.3)), "migrant {old_mig}");
+        assert!(close(young_res, rate * (0.5 + young - 0.3)), "young {young_res}");
+        assert!(
+            close(young_mig, rate * ((city + young).min(1.0) - 0.3)),
+            "young migrant {young_mig}"
+        );
     }
 
     #[test]
-    fn drift_scales_with_exposure() {
-        let half = drift(0.5);
-        let full = drift(1.0);
-        for k in 0..4 {
-            assert!(
-                (full[k] - 2.0 * half[k]).abs() < 1e-3 * full[k],
-                "{k}: {full:?} vs {half:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn zero_exposure_leaves_market_unchanged() {
-        let mut w = world(200);
-        let before = w.agents.market.clone();
-        let sc = w.scenario.clone();
-        let mut c = ctx(&sc, 1);
-        c.exposure = 0.0;
-        with_village(&mut w, 0, |v, a| run(&c, v, a));
-        assert_eq!(w.agents.market, before);
-        assert_eq!(drift(0.0), [0.0; 4]);
+    fn market_has_a_rest_point_at_the_exposure() {
+        // At an exposure equal to their value, old residents do not move; below it they fall.
+        let [_, _, at, _] = drift(0.3);
+        assert_eq!(at, 0.0);
+        let [_, _, below, _] = drift(0.1);
+        assert!(below < 0.0, "market falls toward a lower exposure: {below}");
     }
 
     #[test]

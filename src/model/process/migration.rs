@@ -5,8 +5,11 @@
 //! urban wage times the employment probability, computed region-wide each month), age,
 //! education and `market`, held back by `civic`, resident ties and local service quality.
 //! Return is a hazard rising with age, service quality and order, falling with the wage gap,
-//! raised by urban downturns, and falling with years away (migrants settle in the city). Party members who leave become "flowing" members: they stay
-//! members but no longer take part in the branch.
+//! raised by urban downturns, and falling with years away. Migrants away long enough settle
+//! in the city for good (`migration.settle_rate`, rising over the first five years away,
+//! higher for the educated) and leave the village's registered population. Party members who
+//! leave become "flowing" members: they stay members but no longer take part in the branch.
+//! The rates of adults aged 20-45 (parents) are kept for the children's moves next month.
 
 use crate::model::agents::{flag, residence, role, AgentsMut};
 use crate::model::rng::{monthly, Keyed, Network, Phase};
@@ -47,6 +50,15 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     // The tie term at its largest: share 1 for a positive effect, 0 for a negative one.
     let ties_max = if ties == 0 { 0.0 } else { 0.5 * m.ties_effect.abs() };
 
+    // Settlement: the largest hazard is at education 4 and five years away or more.
+    let settle_h = |edu: f64, away: u16| {
+        let ramp = (away as f64 / 60.0).min(1.0);
+        ctx.settle * (1.0 + m.settle_education_effect * (edu - 2.0)).max(0.0) * ramp
+    };
+    let p_settle_max = monthly(settle_h(0.0, 60).max(settle_h(4.0, 60)));
+    let (parent_lo, parent_hi) = (20 * 12u16, 46 * 12u16);
+    let (mut parents_home, mut parents_away) = (0u32, 0u32);
+    let (mut parents_left, mut parents_back, mut parents_settled) = (0u32, 0u32, 0u32);
     let mut max_mc = f32::NEG_INFINITY;
     let mut max_edu = 0u8;
     let (mut age_lo, mut age_hi, mut away_lo, mut away_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
@@ -73,6 +85,9 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let r = res[i];
         let (mig, age, edu, away) = (r == residence::MIGRANT, ages[i], edus[i], aways[i]);
         let leaver = r == residence::RESIDENT && age >= min_age && age <= max_age;
+        let parent = (age >= parent_lo) & (age < parent_hi);
+        parents_home += (parent & (r == residence::RESIDENT)) as u32;
+        parents_away += (parent & mig) as u32;
         let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
         max_mc = if leaver && mc > max_mc { mc } else { max_mc };
         max_edu = if leaver && edu > max_edu { edu } else { max_edu };
@@ -122,7 +137,8 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
     // u < p_any as an integer test on the 53 bits of the draw (exact: the left side is an
     // integer), so most slots cost a hash and a comparison.
-    let p_any = p_leave.max(p_return);
+    let p_away = (p_return + p_settle_max).min(1.0);
+    let p_any = p_leave.max(p_away);
     let below = (p_any * (1u64 << 53) as f64).ceil() as u64;
     let u53 = 1.0 / (1u64 << 53) as f64;
     for i in 0..a.len() {
@@ -154,6 +170,7 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                 a.residence[i] = residence::MIGRANT;
                 a.away[i] = 0;
                 v.stats.outflow += 1;
+                parents_left += ((age >= parent_lo) & (age < parent_hi)) as u32;
                 if v.committee.director == i as u32 {
                     v.committee.director = NONE;
                     if v.branch.secretary != i as u32 && a.role[i] == role::CADRE {
@@ -167,19 +184,31 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
                     a.role[i] = role::ORDINARY;
                 }
             }
-            // Those away at the start of the month have been away at least a month now.
-            residence::MIGRANT if u < p_return && a.away[i] > 0 => {
-                if u >= monthly(m.return_base * ret_lin(age, a.away[i]).exp()) {
-                    continue;
+            // Those away at the start of the month have been away at least a month now:
+            // they return, or settle in the city, or stay away.
+            residence::MIGRANT if u < p_away && a.away[i] > 0 => {
+                let p_ret = monthly(m.return_base * ret_lin(age, a.away[i]).exp());
+                let parent = (age >= parent_lo) & (age < parent_hi);
+                if u < p_ret {
+                    a.residence[i] = residence::RESIDENT;
+                    a.flags[i] |= flag::RETURNED;
+                    a.away[i] = 0;
+                    v.stats.returns += 1;
+                    parents_back += parent as u32;
+                } else if u < p_ret + monthly(settle_h(a.edu[i] as f64, a.away[i])) {
+                    parents_settled += parent as u32;
+                    super::demography::remove(v, a, i, true);
                 }
-                a.residence[i] = residence::RESIDENT;
-                a.flags[i] |= flag::RETURNED;
-                a.away[i] = 0;
-                v.stats.returns += 1;
             }
             _ => {}
         }
     }
+    let rate = |k: u32, of: u32| if of > 0 { k as f32 / of as f32 } else { 0.0 };
+    v.parent_flows = [
+        rate(parents_left, parents_home),
+        rate(parents_back, parents_away),
+        rate(parents_settled, parents_away),
+    ];
 }
 
 #[cfg(test)]

@@ -1,13 +1,27 @@
-//! Process 11, party organisation.
+//! Process 11, party organisation, and the party-state's levers.
 //!
 //! Monthly: a vacant, departed, retired or dead secretary is replaced by the most competent
-//! active member (younger members preferred), and capacity follows the branch: the number of
-//! active resident members relative to the target, their age (members 60+ count half) and
-//! education, and the secretary's competence. Legitimacy is the slow average of residents'
-//! trust. Yearly (December): recruitment among young resident villagers with high `civic`
-//! and trust (likelier when the branch is capable), and the elite roles are refreshed:
-//! economic elites are the richest residents, clan elites head clans above a minimum share,
-//! and a strong bully faction draws in new bullies unless rule of law holds it back.
+//! active member (younger members preferred); a first secretary's stay runs down; capacity
+//! follows the branch: active resident members relative to the target, their age (members
+//! 60+ count half) and education, and the competence of the secretary (or of the first
+//! secretary while one is in post). Legitimacy is the slow average of residents' trust.
+//!
+//! Yearly (December):
+//! - **Recruitment** toward the branch's target: while below it, the branch approaches
+//!   residents (aged 18 to `recruit_max_age`; under a recruitment plan also extra ones aged
+//!   18-35), who accept with a smooth propensity in `civic` and trust in the branch. Where
+//!   the young have left there is nobody to approach: the plan fails.
+//! - **Co-optation** ("double strong"): with the lever's probability the branch offers an
+//!   economic elite membership, and, when the branch is weak, the secretary's post; the elite
+//!   accepts with a propensity rising with the stakes (state funds) and their `market`. A
+//!   co-opted secretary is capable but benefit-oriented: capture can follow.
+//! - **First secretaries**: a village whose branch is weak gets one with the lever's
+//!   probability, for `first_secretary_years`, as acting secretary with the competence and
+//!   the funds of higher levels; when the stay ends the branch is on its own again.
+//! - **The township's assessment**: a branch in low standing may have its secretary replaced.
+//! - **Elite roles** are refreshed: economic elites are the richest residents, clan elites
+//!   head clans above a minimum share, and a bully faction draws in a recruit with a
+//!   propensity rising with its power and falling with the perceived risk of prosecution.
 
 use rand::Rng;
 
@@ -17,6 +31,7 @@ use crate::model::{Scratch, StepCtx, Village, NONE};
 use crate::scenario::Scenario;
 
 use super::competence;
+use super::culture::logistic;
 
 /// Run party organisation for one village.
 pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
@@ -26,37 +41,117 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scra
 }
 
 /// Process 11 without its last step (capacity and legitimacy from the counts, [`set_capacity`]):
-/// the director check, in December recruitment and the refresh of elite roles, and the
+/// the director check, the first secretary's stay, in December recruitment, co-optation,
+/// first secretaries, the township's assessment and the refresh of elite roles, and the
 /// secretary. The engine runs this, then observation (which counts what [`set_capacity`]
 /// needs), then [`set_capacity`]; nothing in between changes those counts, so the result is
 /// that of [`run`].
 pub fn organise(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
     let sc = ctx.sc;
     let g = &sc.governance;
+    let ps = &sc.party_state;
     let d = v.committee.director;
     if d != NONE && a.residence[d as usize] != residence::RESIDENT {
         v.committee.director = NONE;
     }
+    if !ctx.hold {
+        v.branch.first_secretary_months = v.branch.first_secretary_months.saturating_sub(1);
+    }
     if ctx.yearly {
         let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Party);
-        let p = g.recruit_rate * (0.3 + 0.7 * v.branch.capacity as f64);
-        let (lo, hi) = (18 * 12u16, (g.recruit_max_age * 12.0) as u16);
-        let (civic, trust) = (g.recruit_civic as f32, g.recruit_trust as f32);
-        for i in 0..a.len() {
-            if a.residence[i] == residence::RESIDENT
-                && a.flags[i] & flag::PARTY == 0
-                && (lo..=hi).contains(&a.age[i])
-                && a.civic[i] >= civic
-                && a.trust_branch[i] >= trust
-                && chance(&mut rng, p)
-            {
-                a.flags[i] |= flag::PARTY;
-                v.stats.recruits += 1;
+        let counts = count(sc, a);
+        let target = g.members_target / 100.0 * counts.residents.max(1) as f64;
+        // While the people are held (a census start's burn-in) so is membership: the initial
+        // members are data.
+        let short = !ctx.hold && counts.active as f64 + 0.5 < target;
+        let per100 = counts.residents as f64 / 100.0;
+        if short {
+            let approach = |rng: &mut Stream, v: &mut Village, a: &mut AgentsMut, hi: u16| {
+                let i = rng.below(a.len().max(1));
+                if a.residence[i] == residence::RESIDENT
+                    && a.flags[i] & (flag::PARTY | flag::RECORD) == 0
+                    && (18 * 12..=hi).contains(&a.age[i])
+                {
+                    let x = g.recruit_slope
+                        * ((a.civic[i] as f64 - g.recruit_civic) + (a.trust_branch[i] as f64 - g.recruit_trust));
+                    if chance(rng, logistic(x)) {
+                        a.flags[i] |= flag::PARTY;
+                        v.stats.recruits += 1;
+                    }
+                }
+            };
+            let hi = (g.recruit_max_age * 12.0) as u16;
+            let base = super::disputes::units(
+                g.recruit_rate * per100 * (0.3 + 0.7 * v.branch.capacity as f64),
+                1.0,
+                &mut rng,
+            );
+            for _ in 0..base {
+                approach(&mut rng, v, a, hi);
+            }
+            let plan = super::disputes::units(ctx.recruitment_plan * per100, 1.0, &mut rng);
+            for _ in 0..plan {
+                approach(&mut rng, v, a, 35 * 12);
             }
         }
-        refresh_roles(sc, ctx.legal, &mut rng, v, a, scratch);
+        if !ctx.hold {
+            co_opt(ctx, v, a, &mut rng);
+        }
+        if !ctx.burn_in
+            && v.branch.first_secretary_months == 0
+            && v.branch.capacity < ps.weak_capacity as f32
+            && chance(&mut rng, ctx.first_secretaries)
+        {
+            v.branch.first_secretary_months = (ps.first_secretary_years * 12.0).round().max(1.0) as u16;
+            v.stats.first_secretaries += 1;
+        }
+        if v.branch.standing < 0.3 && v.branch.secretary != NONE && chance(&mut rng, ps.replace_secretary) {
+            let s = v.branch.secretary as usize;
+            if a.role[s] == role::CADRE && v.committee.director != s as u32 {
+                a.role[s] = role::ORDINARY;
+            }
+            v.branch.secretary = NONE;
+            v.stats.secretaries_replaced += 1;
+        }
+        refresh_roles(sc, &mut rng, v, a, scratch);
     }
     replace_secretary(sc, v, a);
+}
+
+/// Co-opting an economic elite: offered membership with the lever's probability; accepts
+/// with a propensity rising with the stakes and `market`. When the branch is weak (or has no
+/// secretary) a capable co-opted elite becomes secretary.
+fn co_opt(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut Stream) {
+    if !chance(rng, ctx.co_opt) {
+        return;
+    }
+    let mut best: Option<(usize, f32)> = None;
+    for i in 0..a.len() {
+        if a.residence[i] == residence::RESIDENT
+            && a.role[i] == role::ECONOMIC
+            && a.flags[i] & (flag::PARTY | flag::RECORD) == 0
+            && best.is_none_or(|(_, w)| a.wealth[i] > w)
+        {
+            best = Some((i, a.wealth[i]));
+        }
+    }
+    let Some((i, _)) = best else { return };
+    let stakes = (ctx.transfers / 300.0).min(1.0);
+    if !chance(rng, (0.2 + 0.5 * stakes + 0.3 * a.market[i] as f64).min(1.0)) {
+        return;
+    }
+    a.flags[i] |= flag::PARTY;
+    v.stats.co_opted += 1;
+    let weak = v.branch.secretary == NONE || v.branch.capacity < ctx.sc.party_state.weak_capacity as f32;
+    if weak && a.edu[i] >= 2 && a.age[i] < super::party::retire_months(ctx.sc) {
+        let s = v.branch.secretary;
+        if s != NONE && a.role[s as usize] == role::CADRE && v.committee.director != s {
+            a.role[s as usize] = role::ORDINARY;
+        }
+        v.branch.secretary = i as u32;
+        v.branch.competence = competence(a, i) as f32;
+        a.role[i] = role::CADRE;
+    }
 }
 
 /// Whether slot `i` is an active party member: resident, member, below retirement age
@@ -169,10 +264,15 @@ pub fn set_capacity(sc: &Scenario, v: &mut Village, c: &BranchCounts) {
     } else {
         0.0
     };
-    let sec_f = if v.branch.secretary != NONE {
+    let local = if v.branch.secretary != NONE {
         0.4 + 0.6 * v.branch.competence as f64
     } else {
         0.3
+    };
+    let sec_f = if v.branch.first_secretary_months > 0 {
+        local.max(0.4 + 0.6 * sc.party_state.first_secretary_competence)
+    } else {
+        local
     };
     v.branch.capacity = (saturation * edu_f * sec_f).clamp(0.0, 1.0) as f32;
     if c.residents > 0 {
@@ -182,14 +282,7 @@ pub fn set_capacity(sc: &Scenario, v: &mut Village, c: &BranchCounts) {
 }
 
 /// Refresh the elite roles of a village (yearly, and at initialisation).
-pub fn refresh_roles(
-    sc: &Scenario,
-    legal: f64,
-    rng: &mut Stream,
-    v: &mut Village,
-    a: &mut AgentsMut,
-    scratch: &mut Scratch,
-) {
+pub fn refresh_roles(sc: &Scenario, rng: &mut Stream, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
     let g = &sc.governance;
     let mut clan_count = [0u32; 256];
     scratch.val.clear();
@@ -245,15 +338,17 @@ pub fn refresh_roles(
             a.role[head[c] as usize] = role::CLAN;
         }
     }
-    // A strong bully faction recruits.
-    if v.bully_power > 0.2 && chance(rng, v.bully_power as f64 * (1.0 - 0.5 * legal).max(0.0)) && !a.is_empty() {
+    // The bully faction draws in a recruit, likelier the stronger it is and the smaller the
+    // risk of prosecution it has seen.
+    let p_recruit = v.bully_power as f64 * (1.0 - v.prosecution_memory as f64);
+    if chance(rng, p_recruit.clamp(0.0, 1.0)) && !a.is_empty() {
         for _ in 0..20 {
             let i = rng.random_range(0..a.len());
             if a.residence[i] == residence::RESIDENT
                 && a.role[i] == role::ORDINARY
                 && a.flags[i] & flag::FEMALE == 0
                 && (18 * 12..50 * 12).contains(&a.age[i])
-                && a.market[i] > 0.5
+                && chance(rng, a.market[i] as f64 * (1.0 - a.civic[i] as f64))
             {
                 a.role[i] = role::BULLY;
                 break;
@@ -272,12 +367,14 @@ mod tests {
     /// odd slots (civic 0.1), recruitment is certain at full capacity, and nobody is a member.
     fn recruiting() -> World {
         let mut w = world(400);
-        w.scenario.governance.recruit_rate = 1.0;
+        // Approaches to every resident's worth of slots, so everybody qualified is asked.
+        w.scenario.governance.recruit_rate = 400.0;
+        w.scenario.governance.members_target = 100.0;
         with_village(&mut w, 0, |_, a| {
             for i in occupied(a) {
                 a.flags[i] &= !flag::PARTY;
-                a.civic[i] = if i % 2 == 1 { 0.1 } else { 0.9 };
-                a.trust_branch[i] = 0.9;
+                a.civic[i] = if i % 2 == 1 { 0.0 } else { 0.9 };
+                a.trust_branch[i] = if i % 2 == 1 { 0.1 } else { 0.9 };
             }
         });
         w
@@ -325,8 +422,8 @@ mod tests {
             assert!(m.len() >= 5, "recruits {}", m.len());
             for i in m {
                 assert_eq!(a.residence[i], residence::RESIDENT);
-                assert!(i % 2 == 0, "slot {i} has civic below the threshold");
-                assert!(a.civic[i] as f64 >= g.recruit_civic && a.trust_branch[i] as f64 >= g.recruit_trust);
+                // The propensity is smooth: at civic 0 and trust 0.1 it is about 5 in 10,000.
+                assert!(i % 2 == 0, "slot {i} has low civic and trust");
                 assert!(
                     (18 * 12..=(g.recruit_max_age * 12.0) as u16).contains(&a.age[i]),
                     "age {}",
@@ -461,7 +558,7 @@ mod tests {
             let rich = r[r.len() / 2];
             a.wealth[rich] = 1e9;
             let mut rng = stream(1, 0, 99, Phase::Party);
-            refresh_roles(&sc, 0.0, &mut rng, v, a, &mut Scratch::default());
+            refresh_roles(&sc, &mut rng, v, a, &mut Scratch::default());
             let econ = (0..a.len()).filter(|&i| a.role[i] == role::ECONOMIC).count();
             let k = (sc.governance.economic_elite_share * r.len() as f64).round() as usize;
             assert!(econ <= k && econ + 2 >= k, "economic elites {econ}, expected about {k}");

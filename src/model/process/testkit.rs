@@ -12,6 +12,11 @@ pub fn scenario(adults: u32) -> Scenario {
     sc.region.villages = 1;
     sc.population.adults_per_village = adults;
     sc.population.village_size_cv = 0.0;
+    // Processes are tested alone, from the initial state: no burn-in.
+    sc.run.burn_in_years = 0;
+    // The arrangement is set by `paths.self_government.arrangement` unless a test sets shares.
+    sc.party_state.one_shoulder_share = 0.0.into();
+    sc.party_state.cross_serving_share = 0.0.into();
     sc
 }
 
@@ -35,7 +40,9 @@ pub fn labour(sc: &Scenario, step: u32) -> LabourMarket {
 
 /// The step context of step `step` under full urban employment.
 pub fn ctx(sc: &Scenario, step: u32) -> StepCtx<'_> {
-    World::ctx(sc, &labour(sc, step), step)
+    let (year, _) = crate::model::date(sc, step);
+    let vitals = crate::model::Vitals::years(sc, year, year);
+    World::ctx(sc, &vitals, &labour(sc, step), step)
 }
 
 /// Run `f` on village `idx` of the world and its own slice of the villager columns.

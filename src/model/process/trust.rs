@@ -2,11 +2,14 @@
 //! what they experienced this month. Every good experience (a fair settlement, being listened
 //! to, help from the platform, the branch siding with them) moves trust a step toward 1, every
 //! bad one (an unfair or unresolved dispute, unmet need, capture seen, being overruled) a step
-//! toward 0; and residents' trust relaxes slowly toward what the village shows everyone:
-//! service quality and order for the branch, service quality and freedom from formalism for
-//! the government.
+//! toward 0; and residents' trust relaxes slowly toward what the village shows everyone
+//! (service quality and order for the branch, service quality and freedom from formalism for
+//! the government) seen through the villager's own disposition to trust: a personal offset
+//! fixed for life (`values.trust_disposition`), so villagers who see the same village keep
+//! different levels of trust.
 
 use crate::model::agents::{residence, AgentsMut};
+use crate::model::rng::Traits;
 use crate::model::{StepCtx, Village};
 
 /// Step size of one experience.
@@ -15,19 +18,35 @@ pub const EVENT_STEP: f32 = 0.04;
 pub const RELAX: f32 = 0.01;
 
 /// Run trust updating for one village (no randomness).
-pub fn run(_ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
     let (env_b, env_g) = environment(v);
-    // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
-    let res = &*a.residence;
-    for ((t, &e), &r) in a.trust_branch.iter_mut().zip(&*a.exp_branch).zip(res) {
-        let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
-        let u = update(*t, env_b, relax, e);
-        *t = if r == residence::VACANT { *t } else { u };
-    }
-    for ((t, &e), &r) in a.trust_gov.iter_mut().zip(&*a.exp_gov).zip(res) {
-        let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
-        let u = update(*t, env_g, relax, e);
-        *t = if r == residence::VACANT { *t } else { u };
+    let traits = Traits::new(ctx.sc.run.seed, v.id, ctx.trait_stamp);
+    let spread = ctx.sc.values.trust_disposition as f32;
+    let n = a.len();
+    let (res, ages) = (&a.residence[..n], &a.age[..n]);
+    let (tb, tg) = (&mut a.trust_branch[..n], &mut a.trust_gov[..n]);
+    let (eb, eg) = (&a.exp_branch[..n], &a.exp_gov[..n]);
+    // In blocks of slots: the dispositions, then each trust; branch-free over all slots
+    // (vacant slots keep their value), so the loops vectorise.
+    const BLOCK: usize = 256;
+    let mut off = [0.0f32; BLOCK];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let len = end - start;
+        for (k, (o, &age)) in off[..len].iter_mut().zip(&ages[start..end]).enumerate() {
+            *o = spread * traits.disposition(start + k, age);
+        }
+        let res = &res[start..end];
+        for (trust, exp, env) in [
+            (&mut tb[start..end], &eb[start..end], env_b),
+            (&mut tg[start..end], &eg[start..end], env_g),
+        ] {
+            for (((t, &e), &r), &o) in trust.iter_mut().zip(exp).zip(res).zip(&off[..len]) {
+                let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
+                let u = update(*t, (env + o).clamp(0.0, 1.0), relax, e);
+                *t = if r == residence::VACANT { *t } else { u };
+            }
+        }
     }
 }
 
@@ -108,6 +127,7 @@ mod tests {
     #[test]
     fn residents_relax_faster_than_migrants_toward_what_the_village_shows() {
         let mut w = world(200);
+        w.scenario.values.trust_disposition = 0.0;
         w.villages[0].service_quality = 1.0;
         w.villages[0].order = 1.0;
         w.villages[0].formalism = 0.0;
@@ -141,6 +161,7 @@ mod tests {
     #[test]
     fn a_months_experiences_move_trust() {
         let mut w = world(200);
+        w.scenario.values.trust_disposition = 0.0;
         // An environment of exactly 0.5 for both, so only the events move trust.
         w.villages[0].service_quality = 0.5;
         w.villages[0].order = 0.5;
@@ -165,5 +186,50 @@ mod tests {
         assert!(close(t.trust_gov[good], 0.5 + EVENT_STEP * 0.5));
         assert!(close(t.trust_branch[bad], 0.5 - 2.0 * EVENT_STEP * 0.5));
         assert!(close(t.trust_gov[bad], 0.5 - 3.0 * EVENT_STEP * 0.5));
+    }
+
+    /// Residents' trust after `months` without events, in a village showing 0.5, with
+    /// dispositions of spread `spread`: (mean, sd).
+    fn settled_trust(spread: f64, months: u32) -> (f64, f64) {
+        let mut w = world(400);
+        w.scenario.values.trust_disposition = spread;
+        w.villages[0].service_quality = 0.5;
+        w.villages[0].order = 0.5;
+        w.villages[0].formalism = 0.5;
+        with_village(&mut w, 0, |_, a| {
+            for i in 0..a.len() {
+                a.trust_branch[i] = 0.5;
+                a.exp_branch[i] = 0;
+            }
+        });
+        run_months(&mut w, 1..months + 1, |c, v, a| {
+            run(c, v, a);
+            a.exp_branch.fill(0);
+            a.exp_gov.fill(0);
+            // Villagers age with the step counter, so their traits stay their own.
+            for age in a.age.iter_mut() {
+                *age = age.saturating_add(1);
+            }
+        });
+        let a = &w.agents;
+        let xs: Vec<f64> = (0..a.len())
+            .filter(|&i| a.residence[i] == residence::RESIDENT)
+            .map(|i| a.trust_branch[i] as f64)
+            .collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+        (mean, var.sqrt())
+    }
+
+    #[test]
+    fn dispositions_keep_trust_apart_among_villagers_who_see_the_same_village() {
+        let (m0, sd0) = settled_trust(0.0, 600);
+        let (m1, sd1) = settled_trust(0.15, 600);
+        assert!(sd0 < 1e-4, "one disposition: one level of trust ({sd0})");
+        assert!(
+            (sd1 - 0.15).abs() < 0.03,
+            "the spread of dispositions survives: sd {sd1}"
+        );
+        assert!((m0 - 0.5).abs() < 1e-3 && (m1 - 0.5).abs() < 0.03, "means {m0} {m1}");
     }
 }
