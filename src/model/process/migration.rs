@@ -11,8 +11,6 @@
 //! leave become "flowing" members: they stay members but no longer take part in the branch.
 //! The rates of adults aged 20-45 (parents) are kept for the children's moves next month.
 
-use std::hint::select_unpredictable;
-
 use crate::model::agents::{flag, residence, role, AgentsMut};
 use crate::model::rng::{monthly, Keyed, Network, Phase};
 use crate::model::{StepCtx, Village, NONE};
@@ -83,7 +81,21 @@ crate::kernel! {
             aways[i] = aways[i].saturating_add(mig as u16);
         }
         // Pass 2: the range of every villager-specific term of the two linear predictors, for
-        // the bounds below (with `&` and selects: no branch to mispredict).
+        // the bounds below, with `&` and selects (no branch to mispredict). The values term is
+        // written to a block first, so its maximum is a reduction the compiler vectorises
+        // (a masked running maximum would become a branch on who is of leaving age).
+        const BLOCK: usize = 256;
+        let mut terms = [f32::NEG_INFINITY; BLOCK];
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            for (k, t) in terms[..end - start].iter_mut().enumerate() {
+                let i = start + k;
+                let leaver = (res[i] == residence::RESIDENT) & (ages[i] >= min_age) & (ages[i] <= max_age);
+                let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
+                *t = if leaver { mc } else { f32::NEG_INFINITY };
+            }
+            max_mc = terms[..end - start].iter().fold(max_mc, |x, &t| x.max(t));
+        }
         for i in 0..n {
             let r = res[i];
             let (mig, age, edu, away) = (r == residence::MIGRANT, ages[i], edus[i], aways[i]);
@@ -91,8 +103,6 @@ crate::kernel! {
             let parent = (age >= parent_lo) & (age < parent_hi);
             parents_home += (parent & (r == residence::RESIDENT)) as u32;
             parents_away += (parent & mig) as u32;
-            let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
-            max_mc = select_unpredictable(leaver & (mc > max_mc), mc, max_mc);
             max_edu = if leaver & (edu > max_edu) { edu } else { max_edu };
             age_lo = if mig & (age < age_lo) { age } else { age_lo };
             age_hi = if mig & (age > age_hi) { age } else { age_hi };
@@ -139,7 +149,8 @@ crate::kernel! {
         // look-ups). The outcome is exactly that of computing every villager's probability.
         let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
         // u < p_any as an integer test on the 53 bits of the draw (exact: the left side is an
-        // integer), so most slots cost a hash and a comparison.
+        // integer), so most slots cost a hash and a comparison. (A bound per slot by what it
+        // can do, leaving or returning, was tried: the extra loads cost more than it saved.)
         let p_away = (p_return + p_settle_max).min(1.0);
         let p_any = p_leave.max(p_away);
         let below = (p_any * (1u64 << 53) as f64).ceil() as u64;
