@@ -96,18 +96,24 @@ crate::kernel! {
             }
             max_mc = terms[..end - start].iter().fold(max_mc, |x, &t| x.max(t));
         }
+        // The integer terms in loops of one lane width each, so each vectorises.
         for i in 0..n {
-            let r = res[i];
-            let (mig, age, edu, away) = (r == residence::MIGRANT, ages[i], edus[i], aways[i]);
+            let (r, age) = (res[i], ages[i]);
             let leaver = (r == residence::RESIDENT) & (age >= min_age) & (age <= max_age);
-            let parent = (age >= parent_lo) & (age < parent_hi);
-            parents_home += (parent & (r == residence::RESIDENT)) as u32;
-            parents_away += (parent & mig) as u32;
-            max_edu = if leaver & (edu > max_edu) { edu } else { max_edu };
-            age_lo = if mig & (age < age_lo) { age } else { age_lo };
-            age_hi = if mig & (age > age_hi) { age } else { age_hi };
-            away_lo = if mig & (away < away_lo) { away } else { away_lo };
-            away_hi = if mig & (away > away_hi) { away } else { away_hi };
+            max_edu = max_edu.max(if leaver { edus[i] } else { 0 });
+        }
+        for i in 0..n {
+            let (mig, age, away) = (res[i] == residence::MIGRANT, ages[i], aways[i]);
+            age_lo = age_lo.min(if mig { age } else { u16::MAX });
+            age_hi = age_hi.max(if mig { age } else { 0 });
+            away_lo = away_lo.min(if mig { away } else { u16::MAX });
+            away_hi = away_hi.max(if mig { away } else { 0 });
+        }
+        for i in 0..n {
+            let (r, age) = (res[i], ages[i]);
+            let parent = ((age >= parent_lo) & (age < parent_hi)) as u32;
+            parents_home += parent & (r == residence::RESIDENT) as u32;
+            parents_away += parent & (r == residence::MIGRANT) as u32;
         }
 
         // Largest leaving hazard: each term at its largest over the leaving ages, the education
