@@ -149,7 +149,11 @@ fn ruralgov_kernels(args: &[String], scalar: bool) -> String {
         cmd.env_remove("RURALGOV_SCALAR");
     }
     let out = cmd.output().expect("ruralgov starts");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -164,9 +168,18 @@ fn vector_kernels_and_the_scalar_fallback_give_byte_identical_outputs() {
             .collect();
         ruralgov_kernels(&args, scalar)
     };
-    assert!(bench(true).contains("vector kernels          baseline"), "{}", bench(true));
+    assert!(
+        bench(true).contains("vector kernels          baseline"),
+        "{}",
+        bench(true)
+    );
     let avx2 = std::arch::is_x86_feature_detected!("avx2");
-    assert_eq!(bench(false).contains("vector kernels          AVX2"), avx2, "{}", bench(false));
+    assert_eq!(
+        bench(false).contains("vector kernels          AVX2"),
+        avx2,
+        "{}",
+        bench(false)
+    );
     let dir = tempfile::tempdir().unwrap();
     // The tiny scenario (every path at 0.5) and a variant with negative influence, random
     // mixing and a larger population, so every dense pass and its rarer branches run.
@@ -192,7 +205,10 @@ fn vector_kernels_and_the_scalar_fallback_give_byte_identical_outputs() {
             let read = |f: &str| fs::read(out.join(f)).unwrap_or_default();
             files.push(["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"].map(read));
         }
-        for (k, f) in ["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"].iter().enumerate() {
+        for (k, f) in ["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"]
+            .iter()
+            .enumerate()
+        {
             assert!(!files[0][k].is_empty() || *f == "villages.csv", "{name}: {f} written");
             assert!(
                 files[0][k] == files[1][k],

@@ -147,9 +147,7 @@ crate::kernel! {
         let mut cursor = 0usize;
         for (pool, &count) in coming.iter().enumerate() {
             for _ in 0..count {
-                while cursor < a.len() && a.residence[cursor] != residence::VACANT {
-                    cursor += 1;
-                }
+                cursor = next_vacant(&a.residence, cursor);
                 if cursor == a.len() {
                     // No room (the engine reserves room before each step, so this does not happen);
                     // the youth stays a child one more month rather than being lost.
@@ -168,6 +166,24 @@ crate::kernel! {
             }
         }
     }
+}
+
+/// The first vacant slot at or after `from` (`residence.len()` if none): whole blocks of 64
+/// slots are passed over with a vectorised test, so a crowded village's scan is short.
+#[inline(always)]
+fn next_vacant(res: &[u8], from: usize) -> usize {
+    let mut i = from.min(res.len());
+    while i + 64 <= res.len()
+        && res[i..i + 64]
+            .iter()
+            .fold(true, |full, &r| full & (r != residence::VACANT))
+    {
+        i += 64;
+    }
+    res[i..]
+        .iter()
+        .position(|&r| r == residence::VACANT)
+        .map_or(res.len(), |k| i + k)
 }
 
 /// Start a month: clear this month's participation and experiences, remembering last month's
