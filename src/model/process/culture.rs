@@ -81,13 +81,21 @@ crate::kernel! {
                 let n = a.len();
                 let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
                 const BLOCK: usize = 256;
-                let mut cand = [0u32; BLOCK];
+                // `draw < inv` in 32 bits: every draw passes when `inv` is 2^32.
+                let (inv32, everyone) = (inv.min(u32::MAX as u64) as u32, inv > u32::MAX as u64);
+                let (mut cand, mut hit) = ([0u32; BLOCK], [0u8; BLOCK]);
                 for start in (0..n).step_by(BLOCK) {
                     let end = (start + BLOCK).min(n);
+                    // Who is invited: the hashes and tests of the block in one vectorised loop,
+                    // then their slots compacted.
+                    for (k, (h, &r)) in hit.iter_mut().zip(&res[start..end]).enumerate() {
+                        let draw = draws.u32(start + k);
+                        *h = ((r == residence::RESIDENT) & ((draw < inv32) | everyone)) as u8;
+                    }
                     let mut m = 0;
-                    for (i, &r) in res.iter().enumerate().take(end).skip(start) {
-                        cand[m] = i as u32;
-                        m += ((r == residence::RESIDENT) & ((draws.u32(i) as u64) < inv)) as usize;
+                    for (k, &h) in hit[..end - start].iter().enumerate() {
+                        cand[m] = (start + k) as u32;
+                        m += h as usize;
                     }
                     // The attendees among them, compacted without branches.
                     let mut k = 0;
