@@ -244,8 +244,8 @@ fn staff_monitors(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut c
     let mut active = 0u32;
     // Counts without branches (they vectorise); the slots are visited only where there are
     // monitors to keep or dismiss.
-    let residents = count(&a.residence, |r| r == residence::RESIDENT);
-    if count(&a.role, |r| r == role::MONITOR) > 0 {
+    let residents = count(a.residence, |r| r == residence::RESIDENT);
+    if count(a.role, |r| r == role::MONITOR) > 0 {
         for i in 0..a.len() {
             if a.role[i] == role::MONITOR {
                 if a.residence[i] == residence::RESIDENT && active < target {

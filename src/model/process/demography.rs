@@ -147,7 +147,7 @@ crate::kernel! {
         let mut cursor = 0usize;
         for (pool, &count) in coming.iter().enumerate() {
             for _ in 0..count {
-                cursor = next_vacant(&a.residence, cursor);
+                cursor = next_vacant(a.residence, cursor);
                 if cursor == a.len() {
                     // No room (the engine reserves room before each step, so this does not happen);
                     // the youth stays a child one more month rather than being lost.
