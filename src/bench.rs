@@ -20,6 +20,8 @@ pub struct Report {
     pub threads: usize,
     /// Cores the machine reports.
     pub cores: usize,
+    /// Which copy of the vector kernels ran ([`crate::simd::kernels`]).
+    pub kernels: String,
     /// Seconds to build the region.
     pub init_seconds: f64,
     /// Seconds of each timed step.
@@ -115,6 +117,7 @@ pub fn run(
         villages: sc.region.villages,
         threads,
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        kernels: crate::simd::kernels().name().to_string(),
         init_seconds,
         median_step_seconds: median,
         villager_steps_per_second: registered as f64 / median.max(1e-12),
@@ -138,6 +141,7 @@ impl Report {
     pub fn render(&self) -> String {
         format!(
             "villagers               {}\nvillages                {}\nthreads                 {} (machine: {} cores)\n\
+             vector kernels          {}\n\
              initialisation          {:.3} s\nmedian monthly step     {:.4} s (of {} timed)\n\
              throughput              {:.1} million villager-steps per second\n\
              state per villager      {:.1} bytes\npeak memory per villager {:.1} bytes (resident set over villagers)\n",
@@ -145,6 +149,7 @@ impl Report {
             self.villages,
             self.threads,
             self.cores,
+            self.kernels,
             self.init_seconds,
             self.median_step_seconds,
             self.step_seconds.len(),

@@ -29,6 +29,7 @@ pub mod output;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod simd;
 pub mod validate;
 
 pub use error::{Error, Result};

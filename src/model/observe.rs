@@ -177,58 +177,60 @@ pub fn power_concentration(v: &Village, supervision: f64) -> f64 {
     v.committee.concentration as f64 * (1.0 - supervision)
 }
 
-/// Process 12 for one village: read end-of-month state into its statistics. Also returns the
-/// counts party organisation sets capacity and legitimacy from (`party::set_capacity`).
-pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
-    let retire = party::retire_months(ctx.sc);
-    let s = &mut v.stats;
-    s.children = v.children.iter().map(|&c| c as u32).sum();
-    s.children_away = v.children_away.iter().map(|&c| c as u32).sum();
-    let n = a.len();
-    let (res, flags, ages, edus) = (&a.residence[..n], &a.flags[..n], &a.age[..n], &a.edu[..n]);
-    let (market, civic) = (&a.market[..n], &a.civic[..n]);
-    let (tb, tg) = (&a.trust_branch[..n], &a.trust_gov[..n]);
-    let mut edu_active = 0u32;
-    for i in 0..n {
-        let r = res[i];
-        if r == residence::VACANT {
-            continue;
+crate::kernel! {
+    /// Process 12 for one village: read end-of-month state into its statistics. Also returns the
+    /// counts party organisation sets capacity and legitimacy from (`party::set_capacity`).
+    pub fn observe(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) -> BranchCounts {
+        let retire = party::retire_months(ctx.sc);
+        let s = &mut v.stats;
+        s.children = v.children.iter().map(|&c| c as u32).sum();
+        s.children_away = v.children_away.iter().map(|&c| c as u32).sum();
+        let n = a.len();
+        let (res, flags, ages, edus) = (&a.residence[..n], &a.flags[..n], &a.age[..n], &a.edu[..n]);
+        let (market, civic) = (&a.market[..n], &a.civic[..n]);
+        let (tb, tg) = (&a.trust_branch[..n], &a.trust_gov[..n]);
+        let mut edu_active = 0u32;
+        for i in 0..n {
+            let r = res[i];
+            if r == residence::VACANT {
+                continue;
+            }
+            s.registered += 1;
+            let party = flags[i] & flag::PARTY != 0;
+            let age = ages[i];
+            if r == residence::MIGRANT {
+                s.migrants += 1;
+                s.migrant_age_sum += age as f64 / 12.0;
+                s.migrants_50 += (age >= 50 * 12) as u32;
+                s.party_flowing += party as u32;
+                continue;
+            }
+            s.residents += 1;
+            s.returnees += (flags[i] & flag::RETURNED != 0) as u32;
+            s.residents_60 += (age >= 60 * 12) as u32;
+            s.residents_65 += (age >= 65 * 12) as u32;
+            if party && age < retire {
+                s.party_active += 1;
+                s.party_age_sum += age as f64 / 12.0;
+                s.party_60 += (age >= 60 * 12) as u32;
+                edu_active += edus[i] as u32;
+            }
+            let (m, c) = (market[i] as f64, civic[i] as f64);
+            s.market_sum += m;
+            s.market_sq += m * m;
+            s.civic_sum += c;
+            s.civic_sq += c * c;
+            s.trust_branch_sum += tb[i] as f64;
+            s.trust_branch_sq += tb[i] as f64 * tb[i] as f64;
+            s.trust_gov_sum += tg[i] as f64;
         }
-        s.registered += 1;
-        let party = flags[i] & flag::PARTY != 0;
-        let age = ages[i];
-        if r == residence::MIGRANT {
-            s.migrants += 1;
-            s.migrant_age_sum += age as f64 / 12.0;
-            s.migrants_50 += (age >= 50 * 12) as u32;
-            s.party_flowing += party as u32;
-            continue;
+        BranchCounts {
+            residents: s.residents,
+            trust: s.trust_branch_sum,
+            active: s.party_active,
+            old: s.party_60,
+            edu: edu_active,
         }
-        s.residents += 1;
-        s.returnees += (flags[i] & flag::RETURNED != 0) as u32;
-        s.residents_60 += (age >= 60 * 12) as u32;
-        s.residents_65 += (age >= 65 * 12) as u32;
-        if party && age < retire {
-            s.party_active += 1;
-            s.party_age_sum += age as f64 / 12.0;
-            s.party_60 += (age >= 60 * 12) as u32;
-            edu_active += edus[i] as u32;
-        }
-        let (m, c) = (market[i] as f64, civic[i] as f64);
-        s.market_sum += m;
-        s.market_sq += m * m;
-        s.civic_sum += c;
-        s.civic_sq += c * c;
-        s.trust_branch_sum += tb[i] as f64;
-        s.trust_branch_sq += tb[i] as f64 * tb[i] as f64;
-        s.trust_gov_sum += tg[i] as f64;
-    }
-    BranchCounts {
-        residents: s.residents,
-        trust: s.trust_branch_sum,
-        active: s.party_active,
-        old: s.party_60,
-        edu: edu_active,
     }
 }
 

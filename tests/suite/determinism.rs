@@ -137,3 +137,84 @@ fn repacking_a_growing_population_is_thread_count_invariant() {
         first_diff_line(&outputs[0].1, &outputs[1].1)
     );
 }
+
+/// Run `ruralgov` with `args`, and `RURALGOV_SCALAR=1` when `scalar` (the baseline copies of
+/// the vector kernels); must succeed.
+fn ruralgov_kernels(args: &[String], scalar: bool) -> String {
+    let mut cmd = std::process::Command::new(crate::util::BIN);
+    cmd.current_dir(crate::util::root()).args(args);
+    if scalar {
+        cmd.env("RURALGOV_SCALAR", "1");
+    } else {
+        cmd.env_remove("RURALGOV_SCALAR");
+    }
+    let out = cmd.output().expect("ruralgov starts");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn vector_kernels_and_the_scalar_fallback_give_byte_identical_outputs() {
+    // The switch works: the fallback is chosen when asked for (on an AVX2 machine the default
+    // is the AVX2 copy, so the comparison below compares two different compilations).
+    let bench = |scalar| {
+        let args: Vec<String> = ["bench", "--villagers", "2000", "--months", "1", "--threads", "1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        ruralgov_kernels(&args, scalar)
+    };
+    assert!(
+        bench(true).contains("vector kernels          baseline"),
+        "{}",
+        bench(true)
+    );
+    let avx2 = std::arch::is_x86_feature_detected!("avx2");
+    assert_eq!(
+        bench(false).contains("vector kernels          AVX2"),
+        avx2,
+        "{}",
+        bench(false)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The tiny scenario (every path at 0.5) and a variant with negative influence, random
+    // mixing and a larger population, so every dense pass and its rarer branches run.
+    let variant = crate::util::tiny_child(
+        dir.path(),
+        "variant.toml",
+        "[values]\nrejection_bound = 0.5\nmixing = \"random\"\n\n[population]\nadults_per_village = 700\n",
+    );
+    for (name, scenario) in [("tiny", crate::util::tiny()), ("variant", variant)] {
+        let mut files = Vec::new();
+        for scalar in [false, true] {
+            let out = dir.path().join(format!("{name}-{scalar}"));
+            let args = vec![
+                "run".to_string(),
+                scenario.display().to_string(),
+                "--out".into(),
+                out.display().to_string(),
+                "--quiet".into(),
+                "--threads".into(),
+                "2".into(),
+            ];
+            ruralgov_kernels(&args, scalar);
+            let read = |f: &str| fs::read(out.join(f)).unwrap_or_default();
+            files.push(["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"].map(read));
+        }
+        for (k, f) in ["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"]
+            .iter()
+            .enumerate()
+        {
+            assert!(!files[0][k].is_empty() || *f == "villages.csv", "{name}: {f} written");
+            assert!(
+                files[0][k] == files[1][k],
+                "{name}: {f} differs between the vector kernels and the fallback (first difference at line {})",
+                first_diff_line(&files[0][k], &files[1][k])
+            );
+        }
+    }
+}

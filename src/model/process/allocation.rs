@@ -71,149 +71,166 @@ pub fn choose_leak(value: f64, moral: f64, sanction: f64, penalty: f64, p_detect
     best.0
 }
 
-/// Run allocation for one village.
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let sc = ctx.sc;
-    let g = &sc.governance;
-    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Allocation);
-    staff_monitors(ctx, v, a, &mut rng);
-    let monitors = v.stats.monitors as i32;
+crate::kernel! {
+    /// Run allocation for one village.
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+        let sc = ctx.sc;
+        let g = &sc.governance;
+        let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Allocation);
+        staff_monitors(ctx, v, a, &mut rng);
+        let monitors = v.stats.monitors as i32;
 
-    // Funds of the month.
-    let transfers = ctx.transfers / 12.0 * v.alive as f64 * (0.5 + v.branch.standing as f64);
-    let first_secretary = if v.branch.first_secretary_months > 0 {
-        sc.party_state.first_secretary_funds / 12.0
-    } else {
-        0.0
-    };
-    let path_money: f64 = ctx.money.iter().sum();
-    let funds = transfers + first_secretary + path_money;
+        // Funds of the month.
+        let transfers = ctx.transfers / 12.0 * v.alive as f64 * (0.5 + v.branch.standing as f64);
+        let first_secretary = if v.branch.first_secretary_months > 0 {
+            sc.party_state.first_secretary_funds / 12.0
+        } else {
+            0.0
+        };
+        let path_money: f64 = ctx.money.iter().sum();
+        let funds = transfers + first_secretary + path_money;
 
-    // The controller's choice.
-    let d = v.committee.director;
-    let director = (d != NONE && a.residence[d as usize] != residence::VACANT).then_some(d as usize);
-    let (m_c, c_c) = director.map_or((0.5, 0.5), |i| (a.market[i] as f64, a.civic[i] as f64));
-    let rent = match v.committee.controller {
-        Controller::Branch => g.rent_branch,
-        Controller::Economic => g.rent_economic,
-        Controller::Clan => g.rent_clan,
-        Controller::Bully => g.rent_bully,
-    };
-    let check = g.branch_check * effective_capacity(v) * (1.0 - v.committee.concentration as f64);
-    let p_detect = |l: f64| 1.0 - (1.0 - g.detect * l).powi(monitors) * (1.0 - check * l);
-    let leak = choose_leak(
-        rent * (0.5 + m_c),
-        GUILT * c_c,
-        v.sanction_memory as f64,
-        g.penalty,
-        p_detect,
-    );
-    let leaked = funds * leak;
-    if let Some(i) = director {
-        a.wealth[i] += leaked as f32;
-    }
-    v.leak = leak as f32;
-    v.stats.funds = funds;
-    v.stats.leaked = leaked;
-    if leak > 0.0 && director.is_some() {
-        // Detection: each monitor inspects, and the branch checks.
-        let detected = (0..monitors).any(|_| chance(&mut rng, g.detect * leak)) || chance(&mut rng, check * leak);
-        if detected {
-            v.stats.leaks_detected += 1;
-            let backed = v.delivered[PolicyPath::Legal.index()] >= sc.paths.legal.unit_cost;
-            let p = ctx.discipline + (1.0 - ctx.discipline) * if backed { g.court } else { 0.0 };
-            let sanctioned = chance(&mut rng, p);
-            v.sanction_memory += 0.2 * (sanctioned as u32 as f32 - v.sanction_memory);
-            if let Some(i) = director.filter(|_| sanctioned) {
-                v.stats.leaks_sanctioned += 1;
-                a.flags[i] |= flag::RECORD;
-                a.wealth[i] = (a.wealth[i] - (g.penalty * leaked) as f32).max(0.0);
-                if v.branch.secretary != i as u32 && a.role[i] == role::CADRE {
-                    a.role[i] = role::ORDINARY;
-                }
-                v.committee.director = NONE;
-                v.committee.controller = Controller::Branch;
-                v.committee.concentration = 0.2;
-            }
-            // Reporting a bully costs the reporters: some withdraw.
-            if v.committee.controller == Controller::Bully || (sanctioned && rent == g.rent_bully) {
-                for i in 0..a.len() {
-                    if a.role[i] == role::MONITOR && chance(&mut rng, g.retaliation) {
+        // The controller's choice.
+        let d = v.committee.director;
+        let director = (d != NONE && a.residence[d as usize] != residence::VACANT).then_some(d as usize);
+        let (m_c, c_c) = director.map_or((0.5, 0.5), |i| (a.market[i] as f64, a.civic[i] as f64));
+        let rent = match v.committee.controller {
+            Controller::Branch => g.rent_branch,
+            Controller::Economic => g.rent_economic,
+            Controller::Clan => g.rent_clan,
+            Controller::Bully => g.rent_bully,
+        };
+        let check = g.branch_check * effective_capacity(v) * (1.0 - v.committee.concentration as f64);
+        let p_detect = |l: f64| 1.0 - (1.0 - g.detect * l).powi(monitors) * (1.0 - check * l);
+        let leak = choose_leak(
+            rent * (0.5 + m_c),
+            GUILT * c_c,
+            v.sanction_memory as f64,
+            g.penalty,
+            p_detect,
+        );
+        let leaked = funds * leak;
+        if let Some(i) = director {
+            a.wealth[i] += leaked as f32;
+        }
+        v.leak = leak as f32;
+        v.stats.funds = funds;
+        v.stats.leaked = leaked;
+        if leak > 0.0 && director.is_some() {
+            // Detection: each monitor inspects, and the branch checks.
+            let detected = (0..monitors).any(|_| chance(&mut rng, g.detect * leak)) || chance(&mut rng, check * leak);
+            if detected {
+                v.stats.leaks_detected += 1;
+                let backed = v.delivered[PolicyPath::Legal.index()] >= sc.paths.legal.unit_cost;
+                let p = ctx.discipline + (1.0 - ctx.discipline) * if backed { g.court } else { 0.0 };
+                let sanctioned = chance(&mut rng, p);
+                v.sanction_memory += 0.2 * (sanctioned as u32 as f32 - v.sanction_memory);
+                if let Some(i) = director.filter(|_| sanctioned) {
+                    v.stats.leaks_sanctioned += 1;
+                    a.flags[i] |= flag::RECORD;
+                    a.wealth[i] = (a.wealth[i] - (g.penalty * leaked) as f32).max(0.0);
+                    if v.branch.secretary != i as u32 && a.role[i] == role::CADRE {
                         a.role[i] = role::ORDINARY;
-                        experience(a.exp_gov, i, -1);
+                    }
+                    v.committee.director = NONE;
+                    v.committee.controller = Controller::Branch;
+                    v.committee.concentration = 0.2;
+                }
+                // Reporting a bully costs the reporters: some withdraw.
+                if v.committee.controller == Controller::Bully || (sanctioned && rent == g.rent_bully) {
+                    for i in 0..a.len() {
+                        if a.role[i] == role::MONITOR && chance(&mut rng, g.retaliation) {
+                            a.role[i] = role::ORDINARY;
+                            experience(a.exp_gov, i, -1);
+                        }
                     }
                 }
             }
         }
-    }
 
-    // Formalism: township pressure diverts branch effort to formal tasks.
-    let p_formal = (ctx.pressure * (0.4 + 0.6 * v.branch.administrative as f64)).clamp(0.0, 1.0);
-    let formal = (0..EFFORT_UNITS).filter(|_| chance(&mut rng, p_formal)).count() as u32;
-    v.stats.formal_effort = formal;
-    v.formalism = (v.formalism + 0.2 * (formal as f32 / EFFORT_UNITS as f32 - v.formalism)).clamp(0.0, 1.0);
-    let real = (1.0 - leak) * (1.0 - FORMALISM_WASTE * v.formalism as f64);
+        // Formalism: township pressure diverts branch effort to formal tasks.
+        let p_formal = (ctx.pressure * (0.4 + 0.6 * v.branch.administrative as f64)).clamp(0.0, 1.0);
+        let formal = (0..EFFORT_UNITS).filter(|_| chance(&mut rng, p_formal)).count() as u32;
+        v.stats.formal_effort = formal;
+        v.formalism = (v.formalism + 0.2 * (formal as f32 / EFFORT_UNITS as f32 - v.formalism)).clamp(0.0, 1.0);
+        let real = (1.0 - leak) * (1.0 - FORMALISM_WASTE * v.formalism as f64);
 
-    // Delivery: next month's budgets. Transfers (and a first secretary's funds) build services,
-    // less what goes to recorded demands; each programme gets what is left of its money.
-    let pending = (0..a.len())
-        .filter(|&i| a.part[i] & part::DEMAND != 0 && a.residence[i] == residence::RESIDENT)
-        .count();
-    let base = (transfers + first_secretary) * real;
-    let demands = (pending as f64 * sc.paths.legal.demand_cost).min(DEMAND_SHARE * base);
-    v.funds_for_demands = demands;
-    // A null-mechanism control delivers nothing of its money (it is still sent and can be
-    // captured).
-    let delivered = |p: PolicyPath| {
-        if sc.paths.mechanism(p) {
-            ctx.money(p) * real
-        } else {
-            0.0
+        // Delivery: next month's budgets. Transfers (and a first secretary's funds) build services,
+        // less what goes to recorded demands; each programme gets what is left of its money.
+        let pending = pending_demands(a) as usize;
+        let base = (transfers + first_secretary) * real;
+        let demands = (pending as f64 * sc.paths.legal.demand_cost).min(DEMAND_SHARE * base);
+        v.funds_for_demands = demands;
+        // A null-mechanism control delivers nothing of its money (it is still sent and can be
+        // captured).
+        let delivered = |p: PolicyPath| {
+            if sc.paths.mechanism(p) {
+                ctx.money(p) * real
+            } else {
+                0.0
+            }
+        };
+        v.funds_for_services = base - demands + delivered(PolicyPath::Services) * sc.paths.services.build_share;
+        for p in PolicyPath::ALL {
+            v.delivered[p.index()] = delivered(p);
         }
-    };
-    v.funds_for_services = base - demands + delivered(PolicyPath::Services) * sc.paths.services.build_share;
-    for p in PolicyPath::ALL {
-        v.delivered[p.index()] = delivered(p);
-    }
-    resolve_demands(ctx, v, a, &mut rng, pending, demands);
+        resolve_demands(ctx, v, a, &mut rng, pending, demands);
 
-    // Capture seen by residents (transparency), who lose trust.
-    let p_see = (leak * g.transparency * (0.3 + 0.7 * v.supervision as f64)).clamp(0.0, 1.0);
-    let mut seen = Events::new(p_see, a.len());
-    while let Some(i) = seen.next(&mut rng) {
-        if a.residence[i] == residence::RESIDENT {
-            v.stats.saw_capture += 1;
-            experience(a.exp_branch, i, -1);
-            if chance(&mut rng, 0.5) {
-                experience(a.exp_gov, i, -1);
+        // Capture seen by residents (transparency), who lose trust.
+        let p_see = (leak * g.transparency * (0.3 + 0.7 * v.supervision as f64)).clamp(0.0, 1.0);
+        let mut seen = Events::new(p_see, a.len());
+        while let Some(i) = seen.next(&mut rng) {
+            if a.residence[i] == residence::RESIDENT {
+                v.stats.saw_capture += 1;
+                experience(a.exp_branch, i, -1);
+                if chance(&mut rng, 0.5) {
+                    experience(a.exp_gov, i, -1);
+                }
             }
         }
+
+        meetings(ctx, v, a, &mut rng);
+
+        // Style and stance move toward what the branch's situation rewards: pressure pushes it
+        // top-down, meetings that work make it facilitate; legitimacy to keep and standing to
+        // spare make it side with villagers.
+        let rate = monthly(g.adjust_rate);
+        let admin = v.branch.administrative as f64;
+        let target_admin = (0.5 * g.administrative + 0.5 * ctx.pressure - 0.4 * (v.efficacy as f64 - 0.5)).clamp(0.0, 1.0);
+        v.branch.administrative = (admin + rate * (target_admin - admin)).clamp(0.0, 1.0) as f32;
+        let target_stance = (g.stance * (1.0 - 0.3 * ctx.pressure)
+            + 0.3 * (v.branch.legitimacy as f64 - 0.5)
+            + 0.3 * (v.branch.standing as f64 - 0.5))
+            .clamp(0.0, 1.0);
+        let st = v.branch.stance as f64;
+        v.branch.stance = (st + rate * (target_stance - st)).clamp(0.0, 1.0) as f32;
+        // The township's assessment relaxes toward what formal work shows it.
+        let standing_target = 0.5 + 0.3 * (v.formalism - 0.5);
+        v.branch.standing = (v.branch.standing + 0.02 * (standing_target - v.branch.standing)).clamp(0.0, 1.0);
     }
+}
 
-    meetings(ctx, v, a, &mut rng);
+/// The slots whose byte satisfies `keep`, counted without branches.
+#[inline(always)]
+fn count(bytes: &[u8], keep: impl Fn(u8) -> bool) -> u32 {
+    bytes.iter().map(|&b| keep(b) as u32).sum()
+}
 
-    // Style and stance move toward what the branch's situation rewards: pressure pushes it
-    // top-down, meetings that work make it facilitate; legitimacy to keep and standing to
-    // spare make it side with villagers.
-    let rate = monthly(g.adjust_rate);
-    let admin = v.branch.administrative as f64;
-    let target_admin = (0.5 * g.administrative + 0.5 * ctx.pressure - 0.4 * (v.efficacy as f64 - 0.5)).clamp(0.0, 1.0);
-    v.branch.administrative = (admin + rate * (target_admin - admin)).clamp(0.0, 1.0) as f32;
-    let target_stance = (g.stance * (1.0 - 0.3 * ctx.pressure)
-        + 0.3 * (v.branch.legitimacy as f64 - 0.5)
-        + 0.3 * (v.branch.standing as f64 - 0.5))
-        .clamp(0.0, 1.0);
-    let st = v.branch.stance as f64;
-    v.branch.stance = (st + rate * (target_stance - st)).clamp(0.0, 1.0) as f32;
-    // The township's assessment relaxes toward what formal work shows it.
-    let standing_target = 0.5 + 0.3 * (v.formalism - 0.5);
-    v.branch.standing = (v.branch.standing + 0.02 * (standing_target - v.branch.standing)).clamp(0.0, 1.0);
+/// Residents with a recorded demand, counted without branches.
+#[inline(always)]
+fn pending_demands(a: &AgentsMut) -> u32 {
+    a.part
+        .iter()
+        .zip(&*a.residence)
+        .map(|(&p, &r)| ((p & part::DEMAND != 0) & (r == residence::RESIDENT)) as u32)
+        .sum()
 }
 
 /// Staff the supervision committee: volunteers where the village has a committee, and paid
 /// monitors with the self-government programme's stipends. Those asked accept with a
 /// propensity rising with `civic` (paid ones more readily). Records the active monitors and
 /// the supervision they give.
+#[inline(always)]
 fn staff_monitors(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::model::rng::Stream) {
     let sc = ctx.sc;
     let sg = &sc.paths.self_government;
@@ -225,14 +242,17 @@ fn staff_monitors(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut c
     let paid = v.delivered[PolicyPath::SelfGovernment.index()] * sg.monitor_share / sg.monitor_stipend;
     let target = (volunteers + paid).round() as u32;
     let mut active = 0u32;
-    let mut residents = 0u32;
-    for i in 0..a.len() {
-        residents += (a.residence[i] == residence::RESIDENT) as u32;
-        if a.role[i] == role::MONITOR {
-            if a.residence[i] == residence::RESIDENT && active < target {
-                active += 1;
-            } else {
-                a.role[i] = role::ORDINARY;
+    // Counts without branches (they vectorise); the slots are visited only where there are
+    // monitors to keep or dismiss.
+    let residents = count(a.residence, |r| r == residence::RESIDENT);
+    if count(a.role, |r| r == role::MONITOR) > 0 {
+        for i in 0..a.len() {
+            if a.role[i] == role::MONITOR {
+                if a.residence[i] == residence::RESIDENT && active < target {
+                    active += 1;
+                } else {
+                    a.role[i] = role::ORDINARY;
+                }
             }
         }
     }
@@ -263,6 +283,7 @@ fn staff_monitors(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut c
 /// Resolve recorded demands with this month's budget: each pending demand is met with the
 /// budget's share of what all would cost; a met demand raises trust in the branch, one that
 /// waits too long expires and lowers it.
+#[inline(always)]
 fn resolve_demands(
     ctx: &StepCtx,
     v: &mut Village,
@@ -280,10 +301,16 @@ fn resolve_demands(
     } else {
         1.0
     };
+    // Visit the slots until every pending demand has been seen.
+    let mut left = pending;
     for i in 0..a.len() {
+        if left == 0 {
+            break;
+        }
         if a.part[i] & part::DEMAND == 0 || a.residence[i] != residence::RESIDENT {
             continue;
         }
+        left -= 1;
         if chance(rng, p_meet) {
             a.part[i] &= !part::DEMAND;
             experience(a.exp_branch, i, 1);
@@ -297,6 +324,7 @@ fn resolve_demands(
 }
 
 /// Decision meetings and the committee's autonomy.
+#[inline(always)]
 fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::model::rng::Stream) {
     let sc = ctx.sc;
     let g = &sc.governance;

@@ -44,98 +44,110 @@ pub fn predictor_range(cp: &crate::scenario::Culture) -> (f64, f64) {
     (b0 + c.min(0.0) + m.min(0.0), b0 + c.max(0.0) + m.max(0.0))
 }
 
-/// Run culture for one village.
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
-    let sc = ctx.sc;
-    let cp = &sc.paths.culture;
-    let vals = &sc.values;
-    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Culture);
-    let bought = units(v.delivered[PolicyPath::Culture.index()], cp.event_cost, &mut rng);
-    let real = (0..bought).filter(|_| !chance(&mut rng, v.formalism as f64)).count() as u32;
-    v.stats.formal_events = bought - real;
-    let base = units(cp.base_events, 1.0, &mut rng);
-    let events = base + real;
-    v.stats.events = events;
-    scratch.idx.clear();
-    let p_invited = 1.0 - (1.0 - cp.event_seats.clamp(0.0, 1.0)).powi(events as i32);
-    if events > 0 && p_invited > 0.0 {
-        // An invited resident attends with probability logistic(y) (the step's table).
-        let (b0, bc, bm) = predictor(cp);
-        let table = &ctx.attend;
-        if p_invited < Events::DENSE {
-            let mut invited = Events::new(p_invited, a.len());
-            while let Some(i) = invited.next(&mut rng) {
-                if a.residence[i] == residence::RESIDENT
-                    && rng.f64() < table.at(b0 + bc * a.civic[i] + bm * a.market[i]) as f64
-                {
-                    scratch.idx.push(i as u32);
-                }
-            }
-        } else {
-            // Blocks of slots: first, without branches, the residents invited (a 32-bit keyed
-            // draw against the invitation probability); then each of them attends when a
-            // second draw is below the propensity.
-            let draws = Keyed32::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
-            let inv = (p_invited * 4_294_967_296.0) as u64;
-            let n = a.len();
-            let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
-            const BLOCK: usize = 256;
-            let mut cand = [0u32; BLOCK];
-            for start in (0..n).step_by(BLOCK) {
-                let end = (start + BLOCK).min(n);
-                let mut m = 0;
-                for (i, &r) in res.iter().enumerate().take(end).skip(start) {
-                    cand[m] = i as u32;
-                    m += ((r == residence::RESIDENT) & ((draws.u32(i) as u64) < inv)) as usize;
-                }
-                for &i in &cand[..m] {
-                    let i = i as usize;
-                    if draws.second(i) < table.at(b0 + bc * civic[i] + bm * market[i]) {
+crate::kernel! {
+    /// Run culture for one village.
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, scratch: &mut Scratch) {
+        let sc = ctx.sc;
+        let cp = &sc.paths.culture;
+        let vals = &sc.values;
+        let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Culture);
+        let bought = units(v.delivered[PolicyPath::Culture.index()], cp.event_cost, &mut rng);
+        let real = (0..bought).filter(|_| !chance(&mut rng, v.formalism as f64)).count() as u32;
+        v.stats.formal_events = bought - real;
+        let base = units(cp.base_events, 1.0, &mut rng);
+        let events = base + real;
+        v.stats.events = events;
+        scratch.idx.clear();
+        let p_invited = 1.0 - (1.0 - cp.event_seats.clamp(0.0, 1.0)).powi(events as i32);
+        if events > 0 && p_invited > 0.0 {
+            // An invited resident attends with probability logistic(y) (the step's table).
+            let (b0, bc, bm) = predictor(cp);
+            let table = &ctx.attend;
+            if p_invited < Events::DENSE {
+                let mut invited = Events::new(p_invited, a.len());
+                while let Some(i) = invited.next(&mut rng) {
+                    if a.residence[i] == residence::RESIDENT
+                        && rng.f64() < table.at(b0 + bc * a.civic[i] + bm * a.market[i]) as f64
+                    {
                         scratch.idx.push(i as u32);
                     }
                 }
+            } else {
+                // Blocks of slots: first, without branches, the residents invited (a 32-bit keyed
+                // draw against the invitation probability); then each of them attends when a
+                // second draw is below the propensity.
+                let draws = Keyed32::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
+                let inv = (p_invited * 4_294_967_296.0) as u64;
+                let n = a.len();
+                let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
+                const BLOCK: usize = 256;
+                // `draw < inv` in 32 bits: every draw passes when `inv` is 2^32.
+                let (inv32, everyone) = (inv.min(u32::MAX as u64) as u32, inv > u32::MAX as u64);
+                let (mut cand, mut hit) = ([0u32; BLOCK], [0u8; BLOCK]);
+                for start in (0..n).step_by(BLOCK) {
+                    let end = (start + BLOCK).min(n);
+                    // Who is invited: the hashes and tests of the block in one vectorised loop,
+                    // then their slots compacted.
+                    for (k, (h, &r)) in hit.iter_mut().zip(&res[start..end]).enumerate() {
+                        let draw = draws.u32(start + k);
+                        *h = ((r == residence::RESIDENT) & ((draw < inv32) | everyone)) as u8;
+                    }
+                    let mut m = 0;
+                    for (k, &h) in hit[..end - start].iter().enumerate() {
+                        cand[m] = (start + k) as u32;
+                        m += h as usize;
+                    }
+                    // The attendees among them, compacted without branches.
+                    let mut k = 0;
+                    for j in 0..m {
+                        let i = cand[j] as usize;
+                        cand[k] = i as u32;
+                        k += (draws.second(i) < table.at(b0 + bc * civic[i] + bm * market[i])) as usize;
+                    }
+                    scratch.idx.extend_from_slice(&cand[..k]);
+                }
             }
         }
-    }
-    let n = scratch.idx.len();
-    v.stats.attendees = n as u32;
-    if n == 0 {
-        return;
-    }
-    let mu = vals.convergence as f32;
-    let reject = if vals.rejection_bound >= 1.0 {
-        f32::INFINITY
-    } else {
-        vals.rejection_bound as f32
-    };
-    let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
-    let (msg_m, msg_c) = (vals.traditional_market as f32, vals.traditional_civic as f32);
-    // The message: each attendee against the traditional virtues (they do not move). The
-    // attendees' bounds are kept for their meetings below.
-    scratch.val.clear();
-    for &i in &scratch.idx {
-        let i = i as usize;
-        a.part[i] |= part::ATTENDED;
-        let e = bound(ctx, &traits, i, a.age[i]);
-        scratch.val.push(e);
-        a.market[i] = respond(a.market[i], msg_m, e, reject, mu);
-        a.civic[i] = respond(a.civic[i], msg_c, e, reject, mu);
-    }
-    // Attendees meet one another.
-    if n < 2 {
-        return;
-    }
-    for k in 0..n {
-        let other = rng.below(n);
-        if other == k {
-            continue;
+        let n = scratch.idx.len();
+        v.stats.attendees = n as u32;
+        if n == 0 {
+            return;
         }
-        let (i, j) = (scratch.idx[k] as usize, scratch.idx[other] as usize);
-        let (ei, ej) = (scratch.val[k], scratch.val[other]);
-        for x in [&mut *a.market, &mut *a.civic] {
-            let (xi, xj) = (x[i], x[j]);
-            x[i] = respond(xi, xj, ei, reject, mu);
-            x[j] = respond(xj, xi, ej, reject, mu);
+        let mu = vals.convergence as f32;
+        let reject = if vals.rejection_bound >= 1.0 {
+            f32::INFINITY
+        } else {
+            vals.rejection_bound as f32
+        };
+        let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
+        let (msg_m, msg_c) = (vals.traditional_market as f32, vals.traditional_civic as f32);
+        // The message: each attendee against the traditional virtues (they do not move). The
+        // attendees' bounds are kept for their meetings below.
+        scratch.val.clear();
+        for &i in &scratch.idx {
+            let i = i as usize;
+            a.part[i] |= part::ATTENDED;
+            let e = bound(ctx, &traits, i, a.age[i]);
+            scratch.val.push(e);
+            a.market[i] = respond(a.market[i], msg_m, e, reject, mu);
+            a.civic[i] = respond(a.civic[i], msg_c, e, reject, mu);
+        }
+        // Attendees meet one another.
+        if n < 2 {
+            return;
+        }
+        for k in 0..n {
+            let other = rng.below(n);
+            if other == k {
+                continue;
+            }
+            let (i, j) = (scratch.idx[k] as usize, scratch.idx[other] as usize);
+            let (ei, ej) = (scratch.val[k], scratch.val[other]);
+            for x in [&mut *a.market, &mut *a.civic] {
+                let (xi, xj) = (x[i], x[j]);
+                x[i] = respond(xi, xj, ei, reject, mu);
+                x[j] = respond(xj, xi, ej, reject, mu);
+            }
         }
     }
 }

@@ -11,161 +11,179 @@ use crate::model::{StepCtx, Village, ADULT_MONTHS, NONE};
 // The monthly reset shifts "contributed" into "contributed last month".
 const _: () = assert!(part::CONTRIBUTED << 4 == part::CONTRIBUTED_LAST);
 
-/// Run demography for one village.
-///
-/// Deaths and births are rare (a few per thousand adults a month), so they are drawn by
-/// skip-ahead with thinning ([`Events`]): candidates come at the largest probability present,
-/// and each is kept with the ratio of their own probability to it, which gives every adult
-/// exactly their own probability at the cost of one draw per candidate. Children (both
-/// pools, resident and away) die, move with their parents and come of age by skip-ahead too.
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let sc = ctx.sc;
-    let p = &sc.population;
-    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
-    // Replacement fertility (a stationary population) treats migrant women as residents, so
-    // that births replace the generation exactly.
-    let migrant_fertility = if p.replacement_fertility {
-        1.0
-    } else {
-        p.migrant_fertility
-    };
-    let last = ctx.mortality[0].len().clamp(1, 121) - 1;
-    let mortality = |years: usize, female: bool| {
-        ctx.mortality[female as usize]
-            .get(years.min(last))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    start_month(a);
-    let mut oldest = 0u16;
-    for (age, &r) in a.age.iter_mut().zip(&*a.residence) {
-        *age = age.saturating_add((r != residence::VACANT) as u16);
-        oldest = oldest.max(*age);
-    }
-
-    // Deaths by skip-ahead at the mortality of the oldest adult of the likelier sex to die
-    // (mortality rises with age), each candidate kept with the ratio of their own mortality.
-    let p_death = (0..=(oldest / 12) as usize)
-        .map(|y| mortality(y, false).max(mortality(y, true)))
-        .fold(0.0, f64::max);
-    let mut candidates = Events::new(p_death, a.len());
-    while let Some(i) = candidates.next(&mut rng) {
-        if a.residence[i] != residence::VACANT
-            && rng.f64() * p_death < mortality((a.age[i] / 12) as usize, a.flags[i] & flag::FEMALE != 0)
-        {
-            die(v, a, i);
-        }
-    }
-
-    // Births to the surviving women, the same way at the schedule's peak. A child of a migrant
-    // mother lives with her in the city with probability `family_migration`.
-    let fertility = |years: usize, r: u8| {
-        let f = ctx.fertility.get(years).copied().unwrap_or(0.0);
-        if r == residence::MIGRANT {
-            f * migrant_fertility
+crate::kernel! {
+    /// Run demography for one village.
+    ///
+    /// Deaths and births are rare (a few per thousand adults a month), so they are drawn by
+    /// skip-ahead with thinning ([`Events`]): candidates come at the largest probability present,
+    /// and each is kept with the ratio of their own probability to it, which gives every adult
+    /// exactly their own probability at the cost of one draw per candidate. Children (both
+    /// pools, resident and away) die, move with their parents and come of age by skip-ahead too.
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+        let sc = ctx.sc;
+        let p = &sc.population;
+        let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Demography);
+        // Replacement fertility (a stationary population) treats migrant women as residents, so
+        // that births replace the generation exactly.
+        let migrant_fertility = if p.replacement_fertility {
+            1.0
         } else {
-            f
+            p.migrant_fertility
+        };
+        let last = ctx.mortality[0].len().clamp(1, 121) - 1;
+        let mortality = |years: usize, female: bool| {
+            ctx.mortality[female as usize]
+                .get(years.min(last))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        start_month(a);
+        let mut oldest = 0u16;
+        for (age, &r) in a.age.iter_mut().zip(&*a.residence) {
+            *age = age.saturating_add((r != residence::VACANT) as u16);
+            oldest = oldest.max(*age);
         }
-    };
-    let p_birth = ctx
-        .fertility
-        .iter()
-        .fold(0.0, |m: f64, &f| m.max(f).max(f * migrant_fertility))
-        .min(1.0);
-    let (mut born_home, mut born_away) = (0u32, 0u32);
-    let mut candidates = Events::new(p_birth, a.len());
-    while let Some(i) = candidates.next(&mut rng) {
-        let r = a.residence[i];
-        if r != residence::VACANT
-            && a.flags[i] & flag::FEMALE != 0
-            && rng.f64() * p_birth < fertility((a.age[i] / 12) as usize, r)
-        {
-            if r == residence::MIGRANT && chance(&mut rng, p.family_migration) {
-                born_away += 1;
+
+        // Deaths by skip-ahead at the mortality of the oldest adult of the likelier sex to die
+        // (mortality rises with age), each candidate kept with the ratio of their own mortality.
+        let p_death = (0..=(oldest / 12) as usize)
+            .map(|y| mortality(y, false).max(mortality(y, true)))
+            .fold(0.0, f64::max);
+        let mut candidates = Events::new(p_death, a.len());
+        while let Some(i) = candidates.next(&mut rng) {
+            if a.residence[i] != residence::VACANT
+                && rng.f64() * p_death < mortality((a.age[i] / 12) as usize, a.flags[i] & flag::FEMALE != 0)
+            {
+                die(v, a, i);
+            }
+        }
+
+        // Births to the surviving women, the same way at the schedule's peak. A child of a migrant
+        // mother lives with her in the city with probability `family_migration`.
+        let fertility = |years: usize, r: u8| {
+            let f = ctx.fertility.get(years).copied().unwrap_or(0.0);
+            if r == residence::MIGRANT {
+                f * migrant_fertility
             } else {
-                born_home += 1;
+                f
+            }
+        };
+        let p_birth = ctx
+            .fertility
+            .iter()
+            .fold(0.0, |m: f64, &f| m.max(f).max(f * migrant_fertility))
+            .min(1.0);
+        let (mut born_home, mut born_away) = (0u32, 0u32);
+        let mut candidates = Events::new(p_birth, a.len());
+        while let Some(i) = candidates.next(&mut rng) {
+            let r = a.residence[i];
+            if r != residence::VACANT
+                && a.flags[i] & flag::FEMALE != 0
+                && rng.f64() * p_birth < fertility((a.age[i] / 12) as usize, r)
+            {
+                if r == residence::MIGRANT && chance(&mut rng, p.family_migration) {
+                    born_away += 1;
+                } else {
+                    born_home += 1;
+                }
             }
         }
-    }
 
-    // Children: deaths (the mean of the two sexes' rates at their age), then moves with their
-    // parents at last month's rates of adults aged 20-45 (leaving with a migrating parent
-    // with probability `family_migration`, returning and settling with them), then ageing.
-    let child_rate = |m: usize| 0.5 * (mortality(m / 12, false) + mortality(m / 12, true));
-    let p_child = (0..ADULT_MONTHS).map(child_rate).fold(0.0, f64::max);
-    let leave = (p.family_migration * v.parent_flows[0] as f64).clamp(0.0, 1.0);
-    let (back, settle) = (v.parent_flows[1] as f64, v.parent_flows[2] as f64);
-    let mut killed = [[0u16; ADULT_MONTHS]; 2];
-    let mut moved = [[0u16; ADULT_MONTHS]; 2];
-    let mut settled = [0u16; ADULT_MONTHS];
-    for pool in 0..2 {
-        let kids: &[u16; ADULT_MONTHS] = if pool == 0 { &v.children } else { &v.children_away };
-        let total: usize = kids.iter().map(|&c| c as usize).sum();
-        // One skip-ahead over the pool for deaths, one for moves (thinned by age for deaths).
-        let (p_move, p_settle) = if pool == 0 { (leave, 0.0) } else { (back, settle) };
-        let p_any = p_child.max(p_move + p_settle).min(1.0);
-        let mut events = Events::new(p_any, total);
-        let (mut cohort, mut below) = (0usize, kids[0] as usize);
-        while let Some(k) = events.next(&mut rng) {
-            while k >= below {
-                cohort += 1;
-                below += kids[cohort] as usize;
-            }
-            let u = rng.f64() * p_any;
-            if u < child_rate(cohort) {
-                killed[pool][cohort] += 1;
-            } else if u < child_rate(cohort) + p_move {
-                moved[pool][cohort] += 1;
-            } else if u < child_rate(cohort) + p_move + p_settle {
-                settled[cohort] += 1;
+        // Children: deaths (the mean of the two sexes' rates at their age), then moves with their
+        // parents at last month's rates of adults aged 20-45 (leaving with a migrating parent
+        // with probability `family_migration`, returning and settling with them), then ageing.
+        let child_rate = |m: usize| 0.5 * (mortality(m / 12, false) + mortality(m / 12, true));
+        let p_child = (0..ADULT_MONTHS).map(child_rate).fold(0.0, f64::max);
+        let leave = (p.family_migration * v.parent_flows[0] as f64).clamp(0.0, 1.0);
+        let (back, settle) = (v.parent_flows[1] as f64, v.parent_flows[2] as f64);
+        let mut killed = [[0u16; ADULT_MONTHS]; 2];
+        let mut moved = [[0u16; ADULT_MONTHS]; 2];
+        let mut settled = [0u16; ADULT_MONTHS];
+        for pool in 0..2 {
+            let kids: &[u16; ADULT_MONTHS] = if pool == 0 { &v.children } else { &v.children_away };
+            let total: usize = kids.iter().map(|&c| c as usize).sum();
+            // One skip-ahead over the pool for deaths, one for moves (thinned by age for deaths).
+            let (p_move, p_settle) = if pool == 0 { (leave, 0.0) } else { (back, settle) };
+            let p_any = p_child.max(p_move + p_settle).min(1.0);
+            let mut events = Events::new(p_any, total);
+            let (mut cohort, mut below) = (0usize, kids[0] as usize);
+            while let Some(k) = events.next(&mut rng) {
+                while k >= below {
+                    cohort += 1;
+                    below += kids[cohort] as usize;
+                }
+                let u = rng.f64() * p_any;
+                if u < child_rate(cohort) {
+                    killed[pool][cohort] += 1;
+                } else if u < child_rate(cohort) + p_move {
+                    moved[pool][cohort] += 1;
+                } else if u < child_rate(cohort) + p_move + p_settle {
+                    settled[cohort] += 1;
+                }
             }
         }
-    }
-    for m in 0..ADULT_MONTHS {
-        let (home, away) = (&mut v.children[m], &mut v.children_away[m]);
-        let died_home = killed[0][m].min(*home);
-        let left = moved[0][m].min(*home - died_home);
-        let died_away = killed[1][m].min(*away);
-        let came = moved[1][m].min(*away - died_away);
-        let gone = settled[m].min(*away - died_away - came);
-        *home = *home - died_home - left + came;
-        *away = *away - died_away - came - gone + left;
-        v.stats.child_deaths += (died_home + died_away) as u32;
-        v.stats.children_settled += gone as u32;
-    }
-    let coming = [v.children[ADULT_MONTHS - 1], v.children_away[ADULT_MONTHS - 1]];
-    v.children.copy_within(0..ADULT_MONTHS - 1, 1);
-    v.children_away.copy_within(0..ADULT_MONTHS - 1, 1);
-    v.children[0] = born_home.min(u16::MAX as u32) as u16;
-    v.children_away[0] = born_away.min(u16::MAX as u32) as u16;
-    v.stats.births = v.children[0] as u32 + v.children_away[0] as u32;
+        for m in 0..ADULT_MONTHS {
+            let (home, away) = (&mut v.children[m], &mut v.children_away[m]);
+            let died_home = killed[0][m].min(*home);
+            let left = moved[0][m].min(*home - died_home);
+            let died_away = killed[1][m].min(*away);
+            let came = moved[1][m].min(*away - died_away);
+            let gone = settled[m].min(*away - died_away - came);
+            *home = *home - died_home - left + came;
+            *away = *away - died_away - came - gone + left;
+            v.stats.child_deaths += (died_home + died_away) as u32;
+            v.stats.children_settled += gone as u32;
+        }
+        let coming = [v.children[ADULT_MONTHS - 1], v.children_away[ADULT_MONTHS - 1]];
+        v.children.copy_within(0..ADULT_MONTHS - 1, 1);
+        v.children_away.copy_within(0..ADULT_MONTHS - 1, 1);
+        v.children[0] = born_home.min(u16::MAX as u32) as u16;
+        v.children_away[0] = born_away.min(u16::MAX as u32) as u16;
+        v.stats.births = v.children[0] as u32 + v.children_away[0] as u32;
 
-    // Those who turn 16 take a vacant slot (the household seat) and inherit its clan: as
-    // residents if they grew up in the village, as migrants if they grew up in the city.
-    let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
-    let mut cursor = 0usize;
-    for (pool, &count) in coming.iter().enumerate() {
-        for _ in 0..count {
-            while cursor < a.len() && a.residence[cursor] != residence::VACANT {
+        // Those who turn 16 take a vacant slot (the household seat) and inherit its clan: as
+        // residents if they grew up in the village, as migrants if they grew up in the city.
+        let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
+        let mut cursor = 0usize;
+        for (pool, &count) in coming.iter().enumerate() {
+            for _ in 0..count {
+                cursor = next_vacant(a.residence, cursor);
+                if cursor == a.len() {
+                    // No room (the engine reserves room before each step, so this does not happen);
+                    // the youth stays a child one more month rather than being lost.
+                    let pool_last = if pool == 0 {
+                        &mut v.children[ADULT_MONTHS - 1]
+                    } else {
+                        &mut v.children_away[ADULT_MONTHS - 1]
+                    };
+                    *pool_last = pool_last.saturating_add(1);
+                    continue;
+                }
+                come_of_age(ctx, &mut rng, &net, a, cursor, pool == 1);
+                v.alive += 1;
+                v.stats.coming_of_age += 1;
                 cursor += 1;
             }
-            if cursor == a.len() {
-                // No room (the engine reserves room before each step, so this does not happen);
-                // the youth stays a child one more month rather than being lost.
-                let pool_last = if pool == 0 {
-                    &mut v.children[ADULT_MONTHS - 1]
-                } else {
-                    &mut v.children_away[ADULT_MONTHS - 1]
-                };
-                *pool_last = pool_last.saturating_add(1);
-                continue;
-            }
-            come_of_age(ctx, &mut rng, &net, a, cursor, pool == 1);
-            v.alive += 1;
-            v.stats.coming_of_age += 1;
-            cursor += 1;
         }
     }
+}
+
+/// The first vacant slot at or after `from` (`residence.len()` if none): whole blocks of 64
+/// slots are passed over with a vectorised test, so a crowded village's scan is short.
+#[inline(always)]
+fn next_vacant(res: &[u8], from: usize) -> usize {
+    let mut i = from.min(res.len());
+    while i + 64 <= res.len()
+        && res[i..i + 64]
+            .iter()
+            .fold(true, |full, &r| full & (r != residence::VACANT))
+    {
+        i += 64;
+    }
+    res[i..]
+        .iter()
+        .position(|&r| r == residence::VACANT)
+        .map_or(res.len(), |k| i + k)
 }
 
 /// Start a month: clear this month's participation and experiences, remembering last month's

@@ -7,19 +7,21 @@ use crate::model::agents::{residence, AgentsMut};
 use crate::model::rng::monthly;
 use crate::model::{StepCtx, Village};
 
-/// Run market exposure for one village (no randomness).
-pub fn run(ctx: &StepCtx, _v: &mut Village, a: &mut AgentsMut) {
-    let vals = &ctx.sc.values;
-    let rate = monthly(vals.market_drift) as f32;
-    let (home, city) = (ctx.exposure as f32, vals.migrant_exposure as f32);
-    let young_plus = vals.young_exposure as f32;
-    let young = (vals.young_age * 12.0) as u16;
-    // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
-    let (res, age) = (&*a.residence, &*a.age);
-    for ((m, &r), &age) in a.market.iter_mut().zip(res).zip(age) {
-        let target = if r == residence::MIGRANT { city } else { home } + if age < young { young_plus } else { 0.0 };
-        let moved = (*m + rate * (target.min(1.0) - *m)).clamp(0.0, 1.0);
-        *m = if r == residence::VACANT { *m } else { moved };
+crate::kernel! {
+    /// Run market exposure for one village (no randomness).
+    pub fn run(ctx: &StepCtx, _v: &mut Village, a: &mut AgentsMut) {
+        let vals = &ctx.sc.values;
+        let rate = monthly(vals.market_drift) as f32;
+        let (home, city) = (ctx.exposure as f32, vals.migrant_exposure as f32);
+        let young_plus = vals.young_exposure as f32;
+        let young = (vals.young_age * 12.0) as u16;
+        // Branch-free over all slots (vacant slots keep their value), so the loop vectorises.
+        let (res, age) = (&*a.residence, &*a.age);
+        for ((m, &r), &age) in a.market.iter_mut().zip(res).zip(age) {
+            let target = if r == residence::MIGRANT { city } else { home } + if age < young { young_plus } else { 0.0 };
+            let moved = (*m + rate * (target.min(1.0) - *m)).clamp(0.0, 1.0);
+            *m = if r == residence::VACANT { *m } else { moved };
+        }
     }
 }
 

@@ -15,200 +15,221 @@ use crate::model::agents::{flag, residence, role, AgentsMut};
 use crate::model::rng::{monthly, Keyed, Network, Phase};
 use crate::model::{StepCtx, Village, NONE};
 
-/// Run migration for one village.
-///
-/// Each villager's hazard is `base x exp(lin)` with `lin` the linear predictor of the module
-/// documentation; the month's event happens when the villager's keyed uniform
-/// `u < 1 - exp(-hazard / 12)`. Because `1 - exp(-x) <= x`, a villager with
-/// `u >= hazard_max / 12` (every term of the predictor at its largest in the village this
-/// month) cannot move, and only the few others need the share of resident ties (six network
-/// look-ups) and the exact probability: the same outcome, evaluated for a few percent of
-/// villagers.
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let sc = ctx.sc;
-    let m = &sc.migration;
-    let e = &sc.economy;
-    let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
-    let gap = ctx.wage_gap;
-    let q = v.service_quality as f64 - 0.5;
-    let order = v.order as f64 - 0.5;
-    let (min_age, max_age) = ((m.min_age * 12.0) as u16, (m.max_age * 12.0) as u16);
-    let leave_const = m.wage_gap_effect * gap + m.services_effect * q;
-    let return_const = m.return_services_effect * q
-        + m.return_order_effect * order
-        + m.return_gap_effect * gap
-        + m.downturn_effect * ctx.downturn;
-    let keep = 1.0 - e.wealth_depreciation / 12.0;
-    // Monthly savings, `s0 + s1 x edu`: the saving rate times the wage (rural for residents,
-    // the expected urban wage for migrants) times the education premium `1 + premium x edu`.
-    let saving = |wage: f64| {
-        let s0 = e.saving_rate * wage;
-        (s0 as f32, (s0 * e.education_premium) as f32)
-    };
-    let (res_save, mig_save) = (saving(ctx.rural_wage), saving(ctx.expected_urban_wage));
-    let ties = net.ties();
-    // The tie term at its largest: share 1 for a positive effect, 0 for a negative one.
-    let ties_max = if ties == 0 { 0.0 } else { 0.5 * m.ties_effect.abs() };
+crate::kernel! {
+    /// Run migration for one village.
+    ///
+    /// Each villager's hazard is `base x exp(lin)` with `lin` the linear predictor of the module
+    /// documentation; the month's event happens when the villager's keyed uniform
+    /// `u < 1 - exp(-hazard / 12)`. Because `1 - exp(-x) <= x`, a villager with
+    /// `u >= hazard_max / 12` (every term of the predictor at its largest in the village this
+    /// month) cannot move, and only the few others need the share of resident ties (six network
+    /// look-ups) and the exact probability: the same outcome, evaluated for a few percent of
+    /// villagers.
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+        let sc = ctx.sc;
+        let m = &sc.migration;
+        let e = &sc.economy;
+        let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
+        let gap = ctx.wage_gap;
+        let q = v.service_quality as f64 - 0.5;
+        let order = v.order as f64 - 0.5;
+        let (min_age, max_age) = ((m.min_age * 12.0) as u16, (m.max_age * 12.0) as u16);
+        let leave_const = m.wage_gap_effect * gap + m.services_effect * q;
+        let return_const = m.return_services_effect * q
+            + m.return_order_effect * order
+            + m.return_gap_effect * gap
+            + m.downturn_effect * ctx.downturn;
+        let keep = 1.0 - e.wealth_depreciation / 12.0;
+        // Monthly savings, `s0 + s1 x edu`: the saving rate times the wage (rural for residents,
+        // the expected urban wage for migrants) times the education premium `1 + premium x edu`.
+        let saving = |wage: f64| {
+            let s0 = e.saving_rate * wage;
+            (s0 as f32, (s0 * e.education_premium) as f32)
+        };
+        let (res_save, mig_save) = (saving(ctx.rural_wage), saving(ctx.expected_urban_wage));
+        let ties = net.ties();
+        // The tie term at its largest: share 1 for a positive effect, 0 for a negative one.
+        let ties_max = if ties == 0 { 0.0 } else { 0.5 * m.ties_effect.abs() };
 
-    // Settlement: the largest hazard is at education 4 and five years away or more.
-    let settle_h = |edu: f64, away: u16| {
-        let ramp = (away as f64 / 60.0).min(1.0);
-        ctx.settle * (1.0 + m.settle_education_effect * (edu - 2.0)).max(0.0) * ramp
-    };
-    let p_settle_max = monthly(settle_h(0.0, 60).max(settle_h(4.0, 60)));
-    let (parent_lo, parent_hi) = (20 * 12u16, 46 * 12u16);
-    let (mut parents_home, mut parents_away) = (0u32, 0u32);
-    let (mut parents_left, mut parents_back, mut parents_settled) = (0u32, 0u32, 0u32);
-    let mut max_mc = f32::NEG_INFINITY;
-    let mut max_edu = 0u8;
-    let (mut age_lo, mut age_hi, mut away_lo, mut away_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
-    let (me, ce) = (m.market_effect as f32, m.civic_effect as f32);
-    let n = a.len();
-    let (res, edus, ages) = (&a.residence[..n], &a.edu[..n], &a.age[..n]);
-    let (market, civic) = (&a.market[..n], &a.civic[..n]);
-    let (wealth, aways) = (&mut a.wealth[..n], &mut a.away[..n]);
-    // Pass 1: savings and months away, in f32, with selects and 0/1 factors (a vacant slot's
-    // wealth, 0, is kept exactly), so the loop vectorises.
-    let keep = keep as f32;
-    for i in 0..n {
-        let r = res[i];
-        let mig = r == residence::MIGRANT;
-        let occupied = (r != residence::VACANT) as u32 as f32;
-        let (s0, s1) = if mig { mig_save } else { res_save };
-        let f = keep * occupied + (1.0 - occupied);
-        wealth[i] = wealth[i] * f + (s0 + s1 * edus[i] as f32) * occupied;
-        aways[i] = aways[i].saturating_add(mig as u16);
-    }
-    // Pass 2: the range of every villager-specific term of the two linear predictors, for
-    // the bounds below.
-    for i in 0..n {
-        let r = res[i];
-        let (mig, age, edu, away) = (r == residence::MIGRANT, ages[i], edus[i], aways[i]);
-        let leaver = r == residence::RESIDENT && age >= min_age && age <= max_age;
-        let parent = (age >= parent_lo) & (age < parent_hi);
-        parents_home += (parent & (r == residence::RESIDENT)) as u32;
-        parents_away += (parent & mig) as u32;
-        let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
-        max_mc = if leaver && mc > max_mc { mc } else { max_mc };
-        max_edu = if leaver && edu > max_edu { edu } else { max_edu };
-        age_lo = if mig && age < age_lo { age } else { age_lo };
-        age_hi = if mig && age > age_hi { age } else { age_hi };
-        away_lo = if mig && away < away_lo { away } else { away_lo };
-        away_hi = if mig && away > away_hi { away } else { away_hi };
-    }
-
-    // Largest leaving hazard: each term at its largest over the leaving ages, the education
-    // levels present and the residents' values (the age term is piecewise linear with its
-    // kink at 25, the others linear). The market-civic maximum was taken in f32: a margin of
-    // 1e-4 covers the rounding.
-    let age_term = |years: f64| m.age_effect * (years - 25.0).max(0.0) / 10.0;
-    let edu_term = |edu: f64| m.education_effect * (edu - 2.0);
-    let age_max = age_term(m.min_age)
-        .max(age_term(m.max_age))
-        .max(age_term(25.0f64.clamp(m.min_age, m.max_age.max(m.min_age))));
-    let p_leave = if max_mc.is_finite() {
-        let lin = leave_const + ties_max + age_max + edu_term(0.0).max(edu_term(max_edu as f64)) + max_mc as f64;
-        (m.leave_base / 12.0 * (lin + 1e-4).exp()).min(1.0)
-    } else {
-        0.0
-    };
-
-    // Largest return hazard: the return predictor is linear in age and in months away, so
-    // its largest value over those away at the start of the month is at a corner of their
-    // ranges.
-    let ret_lin = |age: u16, away: u16| {
-        return_const + m.return_age_effect * (age as f64 / 12.0 - 40.0) / 10.0 + m.settle_effect * away as f64 / 12.0
-    };
-    let p_return = if age_lo <= age_hi {
-        let lin = ret_lin(age_lo, away_lo)
-            .max(ret_lin(age_lo, away_hi))
-            .max(ret_lin(age_hi, away_lo))
-            .max(ret_lin(age_hi, away_hi));
-        (m.return_base / 12.0 * (lin + 1e-9).exp()).min(1.0)
-    } else {
-        0.0
-    };
-
-    // Pass 3: decisions, in slot order. Each villager's uniform is its keyed draw; a villager
-    // moves when it is below their monthly probability. Because 1 - exp(-x) <= x, the bounds
-    // above exceed every villager's probability, so only the few whose draw is below a bound
-    // need the exact probability (and, for leaving, the share of resident ties: six network
-    // look-ups). The outcome is exactly that of computing every villager's probability.
-    let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
-    // u < p_any as an integer test on the 53 bits of the draw (exact: the left side is an
-    // integer), so most slots cost a hash and a comparison.
-    let p_away = (p_return + p_settle_max).min(1.0);
-    let p_any = p_leave.max(p_away);
-    let below = (p_any * (1u64 << 53) as f64).ceil() as u64;
-    let u53 = 1.0 / (1u64 << 53) as f64;
-    for i in 0..a.len() {
-        let bits = draws.u64(i) >> 11;
-        if bits >= below {
-            continue;
+        // Settlement: the largest hazard is at education 4 and five years away or more.
+        let settle_h = |edu: f64, away: u16| {
+            let ramp = (away as f64 / 60.0).min(1.0);
+            ctx.settle * (1.0 + m.settle_education_effect * (edu - 2.0)).max(0.0) * ramp
+        };
+        let p_settle_max = monthly(settle_h(0.0, 60).max(settle_h(4.0, 60)));
+        let (parent_lo, parent_hi) = (20 * 12u16, 46 * 12u16);
+        let (mut parents_home, mut parents_away) = (0u32, 0u32);
+        let (mut parents_left, mut parents_back, mut parents_settled) = (0u32, 0u32, 0u32);
+        let mut max_mc = f32::NEG_INFINITY;
+        let mut max_edu = 0u8;
+        let (mut age_lo, mut age_hi, mut away_lo, mut away_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
+        let (me, ce) = (m.market_effect as f32, m.civic_effect as f32);
+        let n = a.len();
+        let (res, edus, ages) = (&a.residence[..n], &a.edu[..n], &a.age[..n]);
+        let (market, civic) = (&a.market[..n], &a.civic[..n]);
+        let (wealth, aways) = (&mut a.wealth[..n], &mut a.away[..n]);
+        // Pass 1: savings and months away, in f32, with selects and 0/1 factors (a vacant slot's
+        // wealth, 0, is kept exactly), so the loop vectorises.
+        let keep = keep as f32;
+        for i in 0..n {
+            let r = res[i];
+            let mig = r == residence::MIGRANT;
+            let occupied = (r != residence::VACANT) as u32 as f32;
+            let (s0, s1) = if mig { mig_save } else { res_save };
+            let f = keep * occupied + (1.0 - occupied);
+            wealth[i] = wealth[i] * f + (s0 + s1 * edus[i] as f32) * occupied;
+            aways[i] = aways[i].saturating_add(mig as u16);
         }
-        let u = bits as f64 * u53;
-        let age = a.age[i];
-        match a.residence[i] {
-            residence::RESIDENT if u < p_leave && age >= min_age && age <= max_age => {
-                let share = if ties == 0 {
-                    0.5
-                } else {
-                    (0..ties)
-                        .filter(|&k| a.residence[net.tie(i, k)] == residence::RESIDENT)
-                        .count() as f64
-                        / ties as f64
-                };
-                let lin = leave_const
-                    + age_term(age as f64 / 12.0)
-                    + edu_term(a.edu[i] as f64)
-                    + m.market_effect * (a.market[i] as f64 - 0.5)
-                    + m.civic_effect * (a.civic[i] as f64 - 0.5)
-                    + m.ties_effect * (share - 0.5);
-                if u >= monthly(m.leave_base * lin.exp()) {
-                    continue;
-                }
-                a.residence[i] = residence::MIGRANT;
-                a.away[i] = 0;
-                v.stats.outflow += 1;
-                parents_left += ((age >= parent_lo) & (age < parent_hi)) as u32;
-                if v.committee.director == i as u32 {
-                    v.committee.director = NONE;
-                    if v.branch.secretary != i as u32 && a.role[i] == role::CADRE {
+        // Pass 2: the range of every villager-specific term of the two linear predictors, for
+        // the bounds below, with `&` and selects (no branch to mispredict). The values term is
+        // written to a block first, so its maximum is a reduction the compiler vectorises
+        // (a masked running maximum would become a branch on who is of leaving age).
+        const BLOCK: usize = 256;
+        let mut terms = [f32::NEG_INFINITY; BLOCK];
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            for (k, t) in terms[..end - start].iter_mut().enumerate() {
+                let i = start + k;
+                let leaver = (res[i] == residence::RESIDENT) & (ages[i] >= min_age) & (ages[i] <= max_age);
+                let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
+                *t = if leaver { mc } else { f32::NEG_INFINITY };
+            }
+            max_mc = terms[..end - start].iter().fold(max_mc, |x, &t| x.max(t));
+        }
+        // The integer terms in loops of one lane width each, so each vectorises.
+        for i in 0..n {
+            let (r, age) = (res[i], ages[i]);
+            let leaver = (r == residence::RESIDENT) & (age >= min_age) & (age <= max_age);
+            max_edu = max_edu.max(if leaver { edus[i] } else { 0 });
+        }
+        for i in 0..n {
+            let (mig, age, away) = (res[i] == residence::MIGRANT, ages[i], aways[i]);
+            age_lo = age_lo.min(if mig { age } else { u16::MAX });
+            age_hi = age_hi.max(if mig { age } else { 0 });
+            away_lo = away_lo.min(if mig { away } else { u16::MAX });
+            away_hi = away_hi.max(if mig { away } else { 0 });
+        }
+        for i in 0..n {
+            let (r, age) = (res[i], ages[i]);
+            let parent = ((age >= parent_lo) & (age < parent_hi)) as u32;
+            parents_home += parent & (r == residence::RESIDENT) as u32;
+            parents_away += parent & (r == residence::MIGRANT) as u32;
+        }
+
+        // Largest leaving hazard: each term at its largest over the leaving ages, the education
+        // levels present and the residents' values (the age term is piecewise linear with its
+        // kink at 25, the others linear). The market-civic maximum was taken in f32: a margin of
+        // 1e-4 covers the rounding.
+        let age_term = |years: f64| m.age_effect * (years - 25.0).max(0.0) / 10.0;
+        let edu_term = |edu: f64| m.education_effect * (edu - 2.0);
+        let age_max = age_term(m.min_age)
+            .max(age_term(m.max_age))
+            .max(age_term(25.0f64.clamp(m.min_age, m.max_age.max(m.min_age))));
+        let p_leave = if max_mc.is_finite() {
+            let lin = leave_const + ties_max + age_max + edu_term(0.0).max(edu_term(max_edu as f64)) + max_mc as f64;
+            (m.leave_base / 12.0 * (lin + 1e-4).exp()).min(1.0)
+        } else {
+            0.0
+        };
+
+        // Largest return hazard: the return predictor is linear in age and in months away, so
+        // its largest value over those away at the start of the month is at a corner of their
+        // ranges.
+        let ret_lin = |age: u16, away: u16| {
+            return_const + m.return_age_effect * (age as f64 / 12.0 - 40.0) / 10.0 + m.settle_effect * away as f64 / 12.0
+        };
+        let p_return = if age_lo <= age_hi {
+            let lin = ret_lin(age_lo, away_lo)
+                .max(ret_lin(age_lo, away_hi))
+                .max(ret_lin(age_hi, away_lo))
+                .max(ret_lin(age_hi, away_hi));
+            (m.return_base / 12.0 * (lin + 1e-9).exp()).min(1.0)
+        } else {
+            0.0
+        };
+
+        // Pass 3: decisions, in slot order. Each villager's uniform is its keyed draw; a villager
+        // moves when it is below their monthly probability. Because 1 - exp(-x) <= x, the bounds
+        // above exceed every villager's probability, so only the few whose draw is below a bound
+        // need the exact probability (and, for leaving, the share of resident ties: six network
+        // look-ups). The outcome is exactly that of computing every villager's probability.
+        let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Migration);
+        // u < p_any as an integer test on the 53 bits of the draw (exact: the left side is an
+        // integer), so most slots cost a hash and a comparison. (A bound per slot by what it
+        // can do, leaving or returning, was tried: the extra loads cost more than it saved.)
+        let p_away = (p_return + p_settle_max).min(1.0);
+        let p_any = p_leave.max(p_away);
+        let below = (p_any * (1u64 << 53) as f64).ceil() as u64;
+        let u53 = 1.0 / (1u64 << 53) as f64;
+        for i in 0..a.len() {
+            let bits = draws.u64(i) >> 11;
+            if bits >= below {
+                continue;
+            }
+            let u = bits as f64 * u53;
+            let age = a.age[i];
+            match a.residence[i] {
+                residence::RESIDENT if u < p_leave && age >= min_age && age <= max_age => {
+                    let share = if ties == 0 {
+                        0.5
+                    } else {
+                        (0..ties)
+                            .filter(|&k| a.residence[net.tie(i, k)] == residence::RESIDENT)
+                            .count() as f64
+                            / ties as f64
+                    };
+                    let lin = leave_const
+                        + age_term(age as f64 / 12.0)
+                        + edu_term(a.edu[i] as f64)
+                        + m.market_effect * (a.market[i] as f64 - 0.5)
+                        + m.civic_effect * (a.civic[i] as f64 - 0.5)
+                        + m.ties_effect * (share - 0.5);
+                    if u >= monthly(m.leave_base * lin.exp()) {
+                        continue;
+                    }
+                    a.residence[i] = residence::MIGRANT;
+                    a.away[i] = 0;
+                    v.stats.outflow += 1;
+                    parents_left += ((age >= parent_lo) & (age < parent_hi)) as u32;
+                    if v.committee.director == i as u32 {
+                        v.committee.director = NONE;
+                        if v.branch.secretary != i as u32 && a.role[i] == role::CADRE {
+                            a.role[i] = role::ORDINARY;
+                        }
+                    }
+                    if v.branch.secretary == i as u32 {
+                        // A departing secretary leaves the post at once; process 11 names a
+                        // successor.
+                        v.branch.secretary = NONE;
                         a.role[i] = role::ORDINARY;
                     }
                 }
-                if v.branch.secretary == i as u32 {
-                    // A departing secretary leaves the post at once; process 11 names a
-                    // successor.
-                    v.branch.secretary = NONE;
-                    a.role[i] = role::ORDINARY;
+                // Those away at the start of the month have been away at least a month now:
+                // they return, or settle in the city, or stay away.
+                residence::MIGRANT if u < p_away && a.away[i] > 0 => {
+                    let p_ret = monthly(m.return_base * ret_lin(age, a.away[i]).exp());
+                    let parent = (age >= parent_lo) & (age < parent_hi);
+                    if u < p_ret {
+                        a.residence[i] = residence::RESIDENT;
+                        a.flags[i] |= flag::RETURNED;
+                        a.away[i] = 0;
+                        v.stats.returns += 1;
+                        parents_back += parent as u32;
+                    } else if u < p_ret + monthly(settle_h(a.edu[i] as f64, a.away[i])) {
+                        parents_settled += parent as u32;
+                        super::demography::remove(v, a, i, true);
+                    }
                 }
+                _ => {}
             }
-            // Those away at the start of the month have been away at least a month now:
-            // they return, or settle in the city, or stay away.
-            residence::MIGRANT if u < p_away && a.away[i] > 0 => {
-                let p_ret = monthly(m.return_base * ret_lin(age, a.away[i]).exp());
-                let parent = (age >= parent_lo) & (age < parent_hi);
-                if u < p_ret {
-                    a.residence[i] = residence::RESIDENT;
-                    a.flags[i] |= flag::RETURNED;
-                    a.away[i] = 0;
-                    v.stats.returns += 1;
-                    parents_back += parent as u32;
-                } else if u < p_ret + monthly(settle_h(a.edu[i] as f64, a.away[i])) {
-                    parents_settled += parent as u32;
-                    super::demography::remove(v, a, i, true);
-                }
-            }
-            _ => {}
         }
+        let rate = |k: u32, of: u32| if of > 0 { k as f32 / of as f32 } else { 0.0 };
+        v.parent_flows = [
+            rate(parents_left, parents_home),
+            rate(parents_back, parents_away),
+            rate(parents_settled, parents_away),
+        ];
     }
-    let rate = |k: u32, of: u32| if of > 0 { k as f32 / of as f32 } else { 0.0 };
-    v.parent_flows = [
-        rate(parents_left, parents_home),
-        rate(parents_back, parents_away),
-        rate(parents_settled, parents_away),
-    ];
 }
 
 #[cfg(test)]

@@ -26,120 +26,122 @@ pub const HABIT: f64 = 0.05;
 /// Tries to find a willing helper for one need.
 pub const HELPER_TRIES: usize = 8;
 
-/// Run public goods and services for one village.
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let sc = ctx.sc;
-    let sp = &sc.paths.services;
-    let g = &sc.governance;
-    let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Services);
-    let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
-    let coop_prev = v.cooperation as f64;
-    let sanction = g.base_sanction + g.monitor_sanction * v.supervision as f64;
-    let (old_lo, old_hi) = (16 * 12u16, 75 * 12u16);
-    let (mut residents, mut eligible, mut contributors) = (0u32, 0u32, 0u32);
-    // One keyed draw per slot and no unpredictable branch: ineligible slots never hit.
-    let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Services);
-    // The probability is computed in f32 and compared with the draw's top 24 bits.
-    let n = a.len();
-    let (res, ages, market, civic) = (&a.residence[..n], &a.age[..n], &a.market[..n], &a.civic[..n]);
-    let parts = &mut a.part[..n];
-    let (base, slope) = ((sanction as f32) * (0.5 + coop_prev as f32), 0.5 + coop_prev as f32);
-    let habit = HABIT as f32;
-    let u24 = 1.0 / (1u32 << 24) as f32;
-    for i in 0..n {
-        let resident = res[i] == residence::RESIDENT;
-        let age = ages[i];
-        let is_eligible = resident & (age >= old_lo) & (age < old_hi);
-        let h = if parts[i] & part::CONTRIBUTED_LAST != 0 {
-            habit
+crate::kernel! {
+    /// Run public goods and services for one village.
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+        let sc = ctx.sc;
+        let sp = &sc.paths.services;
+        let g = &sc.governance;
+        let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Services);
+        let net = Network::new(sc.run.seed, v.id, a.len(), sc.values.ties, sc.values.rewire);
+        let coop_prev = v.cooperation as f64;
+        let sanction = g.base_sanction + g.monitor_sanction * v.supervision as f64;
+        let (old_lo, old_hi) = (16 * 12u16, 75 * 12u16);
+        let (mut residents, mut eligible, mut contributors) = (0u32, 0u32, 0u32);
+        // One keyed draw per slot and no unpredictable branch: ineligible slots never hit.
+        let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Services);
+        // The probability is computed in f32 and compared with the draw's top 24 bits.
+        let n = a.len();
+        let (res, ages, market, civic) = (&a.residence[..n], &a.age[..n], &a.market[..n], &a.civic[..n]);
+        let parts = &mut a.part[..n];
+        let (base, slope) = ((sanction as f32) * (0.5 + coop_prev as f32), 0.5 + coop_prev as f32);
+        let habit = HABIT as f32;
+        let u24 = 1.0 / (1u32 << 24) as f32;
+        for i in 0..n {
+            let resident = res[i] == residence::RESIDENT;
+            let age = ages[i];
+            let is_eligible = resident & (age >= old_lo) & (age < old_hi);
+            let h = if parts[i] & part::CONTRIBUTED_LAST != 0 {
+                habit
+            } else {
+                0.0
+            };
+            let w = (civic[i] - 0.5 * market[i]) * slope + base + h;
+            let hit = is_eligible & (((draws.u64(i) >> 40) as f32 * u24) < w);
+            residents += resident as u32;
+            eligible += is_eligible as u32;
+            contributors += hit as u32;
+            parts[i] |= part::CONTRIBUTED * hit as u8;
+        }
+        v.stats.eligible = eligible;
+        v.stats.contributors = contributors;
+        v.cooperation = if eligible > 0 {
+            contributors as f32 / eligible as f32
         } else {
             0.0
         };
-        let w = (civic[i] - 0.5 * market[i]) * slope + base + h;
-        let hit = is_eligible & (((draws.u64(i) >> 40) as f32 * u24) < w);
-        residents += resident as u32;
-        eligible += is_eligible as u32;
-        contributors += hit as u32;
-        parts[i] |= part::CONTRIBUTED * hit as u8;
-    }
-    v.stats.eligible = eligible;
-    v.stats.contributors = contributors;
-    v.cooperation = if eligible > 0 {
-        contributors as f32 / eligible as f32
-    } else {
-        0.0
-    };
 
-    let invest = v.funds_for_services + contributors as f64 * sp.contribution;
-    let per_resident = invest / residents.max(1) as f64;
-    let q = v.service_quality as f64;
-    let build = sp.build_rate * (1.0 - q) * per_resident / (per_resident + sp.half_saturation);
-    v.service_quality = (q + build - monthly(sp.depreciation) * q).clamp(0.0, 1.0) as f32;
+        let invest = v.funds_for_services + contributors as f64 * sp.contribution;
+        let per_resident = invest / residents.max(1) as f64;
+        let q = v.service_quality as f64;
+        let build = sp.build_rate * (1.0 - q) * per_resident / (per_resident + sp.half_saturation);
+        v.service_quality = (q + build - monthly(sp.depreciation) * q).clamp(0.0, 1.0) as f32;
 
-    // Mutual help: the platform's matching attempts this month, from its delivered money.
-    let platform_money = v.delivered[PolicyPath::Services.index()] * (1.0 - sp.build_share);
-    let mut attempts = units(platform_money, sp.platform_unit_cost, &mut rng);
-    let elderly = 70 * 12u16;
-    let n = a.len();
-    // Needs arise by skip-ahead at the larger of the two rates, thinned to the villager's own.
-    let p_max = sp.need_elderly.max(sp.need_sick);
-    let mut candidates = Events::new(p_max, n);
-    while let Some(i) = candidates.next(&mut rng) {
-        if a.residence[i] != residence::RESIDENT {
-            continue;
-        }
-        let p_need = if a.age[i] >= elderly {
-            sp.need_elderly
-        } else {
-            sp.need_sick
-        };
-        if p_need < p_max && rng.f64() * p_max >= p_need {
-            continue;
-        }
-        v.stats.needs += 1;
-        // The platform takes the need while it has attempts left; else kin may help.
-        let platform = attempts > 0;
-        if !platform && !chance(&mut rng, sp.informal_help) {
-            experience(a.exp_branch, i, -1);
-            continue;
-        }
-        let mut helper = None;
-        for _ in 0..HELPER_TRIES {
-            // The platform searches the whole village; informal help searches one's ties.
-            let j = if platform {
-                if attempts == 0 {
+        // Mutual help: the platform's matching attempts this month, from its delivered money.
+        let platform_money = v.delivered[PolicyPath::Services.index()] * (1.0 - sp.build_share);
+        let mut attempts = units(platform_money, sp.platform_unit_cost, &mut rng);
+        let elderly = 70 * 12u16;
+        let n = a.len();
+        // Needs arise by skip-ahead at the larger of the two rates, thinned to the villager's own.
+        let p_max = sp.need_elderly.max(sp.need_sick);
+        let mut candidates = Events::new(p_max, n);
+        while let Some(i) = candidates.next(&mut rng) {
+            if a.residence[i] != residence::RESIDENT {
+                continue;
+            }
+            let p_need = if a.age[i] >= elderly {
+                sp.need_elderly
+            } else {
+                sp.need_sick
+            };
+            if p_need < p_max && rng.f64() * p_max >= p_need {
+                continue;
+            }
+            v.stats.needs += 1;
+            // The platform takes the need while it has attempts left; else kin may help.
+            let platform = attempts > 0;
+            if !platform && !chance(&mut rng, sp.informal_help) {
+                experience(a.exp_branch, i, -1);
+                continue;
+            }
+            let mut helper = None;
+            for _ in 0..HELPER_TRIES {
+                // The platform searches the whole village; informal help searches one's ties.
+                let j = if platform {
+                    if attempts == 0 {
+                        break;
+                    }
+                    attempts -= 1;
+                    rng.below(n)
+                } else {
+                    net.random_tie(i, &mut rng)
+                };
+                if j != i
+                    && a.residence[j] == residence::RESIDENT
+                    && a.age[j] < elderly
+                    && a.part[j] & part::HELPED == 0
+                    && chance(&mut rng, a.civic[j] as f64)
+                {
+                    helper = Some(j);
                     break;
                 }
-                attempts -= 1;
-                rng.below(n)
-            } else {
-                net.random_tie(i, &mut rng)
-            };
-            if j != i
-                && a.residence[j] == residence::RESIDENT
-                && a.age[j] < elderly
-                && a.part[j] & part::HELPED == 0
-                && chance(&mut rng, a.civic[j] as f64)
-            {
-                helper = Some(j);
-                break;
             }
-        }
-        let Some(j) = helper else {
-            experience(a.exp_branch, i, -1);
-            continue;
-        };
-        a.part[j] |= part::HELPED;
-        a.part[i] |= part::HELPED_BY;
-        let gain = sp.help_civic_gain as f32;
-        for k in [i, j] {
-            a.civic[k] = (a.civic[k] + gain * (1.0 - a.civic[k])).clamp(0.0, 1.0);
-        }
-        if platform {
-            v.stats.platform_matches += 1;
-            experience(a.exp_branch, i, 1);
-        } else {
-            v.stats.informal_matches += 1;
+            let Some(j) = helper else {
+                experience(a.exp_branch, i, -1);
+                continue;
+            };
+            a.part[j] |= part::HELPED;
+            a.part[i] |= part::HELPED_BY;
+            let gain = sp.help_civic_gain as f32;
+            for k in [i, j] {
+                a.civic[k] = (a.civic[k] + gain * (1.0 - a.civic[k])).clamp(0.0, 1.0);
+            }
+            if platform {
+                v.stats.platform_matches += 1;
+                experience(a.exp_branch, i, 1);
+            } else {
+                v.stats.informal_matches += 1;
+            }
         }
     }
 }

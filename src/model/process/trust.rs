@@ -17,34 +17,36 @@ pub const EVENT_STEP: f32 = 0.04;
 /// Monthly relaxation toward the village environment.
 pub const RELAX: f32 = 0.01;
 
-/// Run trust updating for one village (no randomness).
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let (env_b, env_g) = environment(v);
-    let traits = Traits::new(ctx.sc.run.seed, v.id, ctx.trait_stamp);
-    let spread = ctx.sc.values.trust_disposition as f32;
-    let n = a.len();
-    let (res, ages) = (&a.residence[..n], &a.age[..n]);
-    let (tb, tg) = (&mut a.trust_branch[..n], &mut a.trust_gov[..n]);
-    let (eb, eg) = (&a.exp_branch[..n], &a.exp_gov[..n]);
-    // In blocks of slots: the dispositions, then each trust; branch-free over all slots
-    // (vacant slots keep their value), so the loops vectorise.
-    const BLOCK: usize = 256;
-    let mut off = [0.0f32; BLOCK];
-    for start in (0..n).step_by(BLOCK) {
-        let end = (start + BLOCK).min(n);
-        let len = end - start;
-        for (k, (o, &age)) in off[..len].iter_mut().zip(&ages[start..end]).enumerate() {
-            *o = spread * traits.disposition(start + k, age);
-        }
-        let res = &res[start..end];
-        for (trust, exp, env) in [
-            (&mut tb[start..end], &eb[start..end], env_b),
-            (&mut tg[start..end], &eg[start..end], env_g),
-        ] {
-            for (((t, &e), &r), &o) in trust.iter_mut().zip(exp).zip(res).zip(&off[..len]) {
-                let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
-                let u = update(*t, (env + o).clamp(0.0, 1.0), relax, e);
-                *t = if r == residence::VACANT { *t } else { u };
+crate::kernel! {
+    /// Run trust updating for one village (no randomness).
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+        let (env_b, env_g) = environment(v);
+        let traits = Traits::new(ctx.sc.run.seed, v.id, ctx.trait_stamp);
+        let spread = ctx.sc.values.trust_disposition as f32;
+        let n = a.len();
+        let (res, ages) = (&a.residence[..n], &a.age[..n]);
+        let (tb, tg) = (&mut a.trust_branch[..n], &mut a.trust_gov[..n]);
+        let (eb, eg) = (&a.exp_branch[..n], &a.exp_gov[..n]);
+        // In blocks of slots: the dispositions, then each trust; branch-free over all slots
+        // (vacant slots keep their value), so the loops vectorise.
+        const BLOCK: usize = 256;
+        let mut off = [0.0f32; BLOCK];
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let len = end - start;
+            for (k, (o, &age)) in off[..len].iter_mut().zip(&ages[start..end]).enumerate() {
+                *o = spread * traits.disposition(start + k, age);
+            }
+            let res = &res[start..end];
+            for (trust, exp, env) in [
+                (&mut tb[start..end], &eb[start..end], env_b),
+                (&mut tg[start..end], &eg[start..end], env_g),
+            ] {
+                for (((t, &e), &r), &o) in trust.iter_mut().zip(exp).zip(res).zip(&off[..len]) {
+                    let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
+                    let u = update(*t, (env + o).clamp(0.0, 1.0), relax, e);
+                    *t = if r == residence::VACANT { *t } else { u };
+                }
             }
         }
     }

@@ -24,104 +24,101 @@ pub fn bound(ctx: &StepCtx, traits: &Traits, i: usize, age: u16) -> f32 {
 #[inline(always)]
 pub fn respond(x: f32, other: f32, eps: f32, reject: f32, mu: f32) -> f32 {
     let d = other - x;
-    let toward = d.abs() < eps;
-    let away = d.abs() > reject;
-    let step = if toward {
-        mu * d
-    } else if away {
-        -mu * d
-    } else {
-        0.0
-    };
-    (x + step).clamp(0.0, 1.0)
+    // The step's factor by selects (no branch to mispredict): `mu` toward, `-mu` away (the
+    // product is exactly `-(mu d)`), else 0 (and `x + 0 d` is `x` for `x` in [0, 1]).
+    let s = if d.abs() > reject { -mu } else { 0.0 };
+    let s = if d.abs() < eps { mu } else { s };
+    (x + s * d).clamp(0.0, 1.0)
 }
 
-/// Run value dynamics for one village.
-pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
-    let sc = ctx.sc;
-    let vals = &sc.values;
-    let net = Network::new(sc.run.seed, v.id, a.len(), vals.ties, vals.rewire);
-    let mu = vals.convergence as f32;
-    let reject = if vals.rejection_bound >= 1.0 {
-        f32::INFINITY
-    } else {
-        vals.rejection_bound as f32
-    };
-    let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
-    if vals.ties > 0 {
-        // One keyed draw per resident: its high half against the interaction probability, its
-        // low half picks the tie.
-        let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Values);
-        let meet = (vals.interaction_rate.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
-        let n = a.len();
-        let ties = vals.ties as u64;
-        let res = &a.residence[..n];
-        let ages = &a.age[..n];
-        let (market, civic) = (&mut a.market[..n], &mut a.civic[..n]);
-        // Blocks of slots: first, without branches, the residents who interact and the tie
-        // each picks (this reads only residence, which the exchanges do not change); then the
-        // exchanges in slot order, each side responding with its own bound.
-        const BLOCK: usize = 256;
-        let (mut who, mut pick) = ([0u32; BLOCK], [0u32; BLOCK]);
-        for start in (0..n).step_by(BLOCK) {
-            let end = (start + BLOCK).min(n);
-            let mut m = 0;
-            for (i, &r) in res.iter().enumerate().take(end).skip(start) {
-                let x = draws.u64(i);
-                who[m] = i as u32;
-                pick[m] = (x & 0xFFFF_FFFF) as u32;
-                m += ((r == residence::RESIDENT) & ((x >> 32) < meet)) as usize;
-            }
-            for (&i, &low) in who[..m].iter().zip(&pick[..m]) {
-                let i = i as usize;
-                let low = low as u64;
-                let j = match vals.mixing {
-                    Mixing::Network => net.tie(i, ((low * ties) >> 32) as u32),
-                    Mixing::Random => ((low * n as u64) >> 32) as usize,
+crate::kernel! {
+    /// Run value dynamics for one village.
+    pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
+        let sc = ctx.sc;
+        let vals = &sc.values;
+        let net = Network::new(sc.run.seed, v.id, a.len(), vals.ties, vals.rewire);
+        let mu = vals.convergence as f32;
+        let reject = if vals.rejection_bound >= 1.0 {
+            f32::INFINITY
+        } else {
+            vals.rejection_bound as f32
+        };
+        let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
+        if vals.ties > 0 {
+            // One keyed draw per resident: its high half against the interaction probability, its
+            // low half picks the tie.
+            let draws = Keyed::new(sc.run.seed, v.id, ctx.step, Phase::Values);
+            let meet = (vals.interaction_rate.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
+            let n = a.len();
+            let ties = vals.ties as u64;
+            let res = &a.residence[..n];
+            let ages = &a.age[..n];
+            let (market, civic) = (&mut a.market[..n], &mut a.civic[..n]);
+            // Blocks of slots: first, without branches, the residents who interact and the tie
+            // each picks (this reads only residence, which the exchanges do not change); then the
+            // exchanges in slot order, each side responding with its own bound.
+            const BLOCK: usize = 256;
+            let (mut who, mut pick) = ([0u32; BLOCK], [0u32; BLOCK]);
+            for start in (0..n).step_by(BLOCK) {
+                let end = (start + BLOCK).min(n);
+                let mut m = 0;
+                for (i, &r) in res.iter().enumerate().take(end).skip(start) {
+                    let x = draws.u64(i);
+                    who[m] = i as u32;
+                    pick[m] = (x & 0xFFFF_FFFF) as u32;
+                    m += ((r == residence::RESIDENT) & ((x >> 32) < meet)) as usize;
                 }
-                .min(n - 1);
-                if j == i || res[j] != residence::RESIDENT {
-                    continue;
-                }
-                let (ei, ej) = (bound(ctx, &traits, i, ages[i]), bound(ctx, &traits, j, ages[j]));
-                for x in [&mut *market, &mut *civic] {
-                    let (xi, xj) = (x[i], x[j]);
-                    x[i] = respond(xi, xj, ei, reject, mu);
-                    x[j] = respond(xj, xi, ej, reject, mu);
-                }
-            }
-        }
-    }
-    // Noise: a resident's `market` or `civic` redrawn uniformly (skip-ahead over the slots,
-    // each event picking the value).
-    if vals.noise > 0.0 {
-        let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Values);
-        let mut events = Events::new(vals.noise.min(1.0), a.len());
-        while let Some(i) = events.next(&mut rng) {
-            if a.residence[i] == residence::RESIDENT {
-                let x = rng.u64();
-                let u = (x >> 40) as f32 * (1.0 / 16_777_216.0);
-                if x & 1 == 0 {
-                    a.market[i] = u;
-                } else {
-                    a.civic[i] = u;
+                for (&i, &low) in who[..m].iter().zip(&pick[..m]) {
+                    let i = i as usize;
+                    let low = low as u64;
+                    let j = match vals.mixing {
+                        Mixing::Network => net.tie(i, ((low * ties) >> 32) as u32),
+                        Mixing::Random => ((low * n as u64) >> 32) as usize,
+                    }
+                    .min(n - 1);
+                    if j == i || res[j] != residence::RESIDENT {
+                        continue;
+                    }
+                    let (ei, ej) = (bound(ctx, &traits, i, ages[i]), bound(ctx, &traits, j, ages[j]));
+                    for x in [&mut *market, &mut *civic] {
+                        let (xi, xj) = (x[i], x[j]);
+                        x[i] = respond(xi, xj, ei, reject, mu);
+                        x[j] = respond(xj, xi, ej, reject, mu);
+                    }
                 }
             }
         }
-    }
-    // Erosion and renewal of `civic`: branch-free over all slots (vacant slots keep their
-    // value), so it vectorises. Community life renews in proportion to the share of the
-    // village's registered adults who live in it.
-    let residents = a.residence.iter().filter(|&&r| r == residence::RESIDENT).count();
-    let community = (residents as f64 / v.alive.max(1) as f64) as f32;
-    let erosion = monthly(vals.civic_erosion) as f32;
-    let renewal = monthly(vals.civic_renewal) as f32 * community;
-    let away = monthly(vals.migrant_civic_decay) as f32;
-    for ((c, &m), &r) in a.civic.iter_mut().zip(&*a.market).zip(&*a.residence) {
-        let home = r == residence::RESIDENT;
-        let d = erosion * m * *c + if home { -renewal * (1.0 - *c) } else { away * *c };
-        let moved = (*c - d).clamp(0.0, 1.0);
-        *c = if r == residence::VACANT { *c } else { moved };
+        // Noise: a resident's `market` or `civic` redrawn uniformly (skip-ahead over the slots,
+        // each event picking the value).
+        if vals.noise > 0.0 {
+            let mut rng = stream(sc.run.seed, v.id, ctx.step, Phase::Values);
+            let mut events = Events::new(vals.noise.min(1.0), a.len());
+            while let Some(i) = events.next(&mut rng) {
+                if a.residence[i] == residence::RESIDENT {
+                    let x = rng.u64();
+                    let u = (x >> 40) as f32 * (1.0 / 16_777_216.0);
+                    if x & 1 == 0 {
+                        a.market[i] = u;
+                    } else {
+                        a.civic[i] = u;
+                    }
+                }
+            }
+        }
+        // Erosion and renewal of `civic`: branch-free over all slots (vacant slots keep their
+        // value), so it vectorises. Community life renews in proportion to the share of the
+        // village's registered adults who live in it.
+        let residents = a.residence.iter().filter(|&&r| r == residence::RESIDENT).count();
+        let community = (residents as f64 / v.alive.max(1) as f64) as f32;
+        let erosion = monthly(vals.civic_erosion) as f32;
+        let renewal = monthly(vals.civic_renewal) as f32 * community;
+        let away = monthly(vals.migrant_civic_decay) as f32;
+        for ((c, &m), &r) in a.civic.iter_mut().zip(&*a.market).zip(&*a.residence) {
+            let home = r == residence::RESIDENT;
+            let d = erosion * m * *c + if home { -renewal * (1.0 - *c) } else { away * *c };
+            let moved = (*c - d).clamp(0.0, 1.0);
+            *c = if r == residence::VACANT { *c } else { moved };
+        }
     }
 }
 
