@@ -18,7 +18,7 @@ use crate::model::{Scratch, StepCtx, Village};
 use crate::scenario::PolicyPath;
 
 use super::disputes::units;
-use super::values::{bound, respond};
+use super::values::{bound, encounter, respond};
 
 /// Logistic function.
 #[inline(always)]
@@ -113,12 +113,7 @@ crate::kernel! {
         if n == 0 {
             return;
         }
-        let mu = vals.convergence as f32;
-        let reject = if vals.rejection_bound >= 1.0 {
-            f32::INFINITY
-        } else {
-            vals.rejection_bound as f32
-        };
+        let (mu, reject) = encounter(vals);
         let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
         let (msg_m, msg_c) = (vals.traditional_market as f32, vals.traditional_civic as f32);
         // The message: each attendee against the traditional virtues (they do not move). The

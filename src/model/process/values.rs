@@ -19,6 +19,18 @@ pub fn bound(ctx: &StepCtx, traits: &Traits, i: usize, age: u16) -> f32 {
     ctx.bounds[traits.level(i, age) as usize]
 }
 
+/// The convergence rate and the rejection bound of an encounter (infinite when negative
+/// influence is off, `values.rejection_bound = 1`).
+#[inline]
+pub fn encounter(vals: &crate::scenario::Values) -> (f32, f32) {
+    let reject = if vals.rejection_bound >= 1.0 {
+        f32::INFINITY
+    } else {
+        vals.rejection_bound as f32
+    };
+    (vals.convergence as f32, reject)
+}
+
 /// One side of an encounter: `x` moves toward `other` by `mu` of the distance when closer
 /// than its own bound `eps`, away from it when farther than `reject` (written with selects).
 #[inline(always)]
@@ -37,12 +49,7 @@ crate::kernel! {
         let sc = ctx.sc;
         let vals = &sc.values;
         let net = Network::new(sc.run.seed, v.id, a.len(), vals.ties, vals.rewire);
-        let mu = vals.convergence as f32;
-        let reject = if vals.rejection_bound >= 1.0 {
-            f32::INFINITY
-        } else {
-            vals.rejection_bound as f32
-        };
+        let (mu, reject) = encounter(vals);
         let traits = Traits::new(sc.run.seed, v.id, ctx.trait_stamp);
         if vals.ties > 0 {
             // One keyed draw per resident: its high half against the interaction probability, its
