@@ -62,7 +62,6 @@ crate::kernel! {
         let (mut parents_left, mut parents_back, mut parents_settled) = (0u32, 0u32, 0u32);
         let mut max_mc = f32::NEG_INFINITY;
         let mut max_edu = 0u8;
-        let (mut age_lo, mut age_hi, mut away_lo, mut away_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
         let (me, ce) = (m.market_effect as f32, m.civic_effect as f32);
         let n = a.len();
         let (res, edus, ages) = (&a.residence[..n], &a.edu[..n], &a.age[..n]);
@@ -85,29 +84,28 @@ crate::kernel! {
         // written to a block first, so its maximum is a reduction the compiler vectorises
         // (a masked running maximum would become a branch on who is of leaving age).
         const BLOCK: usize = 256;
-        let mut terms = [f32::NEG_INFINITY; BLOCK];
+        // The return predictor's villager terms likewise: `ra x age + rw x away` (months).
+        let (ra, rw) = ((m.return_age_effect / 120.0) as f32, (m.settle_effect / 12.0) as f32);
+        let mut max_ret = f32::NEG_INFINITY;
+        let (mut terms, mut rterms) = ([f32::NEG_INFINITY; BLOCK], [f32::NEG_INFINITY; BLOCK]);
         for start in (0..n).step_by(BLOCK) {
             let end = (start + BLOCK).min(n);
-            for (k, t) in terms[..end - start].iter_mut().enumerate() {
+            for (k, (t, rt)) in terms[..end - start].iter_mut().zip(&mut rterms[..end - start]).enumerate() {
                 let i = start + k;
                 let leaver = (res[i] == residence::RESIDENT) & (ages[i] >= min_age) & (ages[i] <= max_age);
                 let mc = me * (market[i] - 0.5) + ce * (civic[i] - 0.5);
                 *t = if leaver { mc } else { f32::NEG_INFINITY };
+                let ret = ra * ages[i] as f32 + rw * aways[i] as f32;
+                *rt = if res[i] == residence::MIGRANT { ret } else { f32::NEG_INFINITY };
             }
             max_mc = terms[..end - start].iter().fold(max_mc, |x, &t| x.max(t));
+            max_ret = rterms[..end - start].iter().fold(max_ret, |x, &t| x.max(t));
         }
         // The integer terms in loops of one lane width each, so each vectorises.
         for i in 0..n {
             let (r, age) = (res[i], ages[i]);
             let leaver = (r == residence::RESIDENT) & (age >= min_age) & (age <= max_age);
             max_edu = max_edu.max(if leaver { edus[i] } else { 0 });
-        }
-        for i in 0..n {
-            let (mig, age, away) = (res[i] == residence::MIGRANT, ages[i], aways[i]);
-            age_lo = age_lo.min(if mig { age } else { u16::MAX });
-            age_hi = age_hi.max(if mig { age } else { 0 });
-            away_lo = away_lo.min(if mig { away } else { u16::MAX });
-            away_hi = away_hi.max(if mig { away } else { 0 });
         }
         for i in 0..n {
             let (r, age) = (res[i], ages[i]);
@@ -132,18 +130,16 @@ crate::kernel! {
             0.0
         };
 
-        // Largest return hazard: the return predictor is linear in age and in months away, so
-        // its largest value over those away at the start of the month is at a corner of their
-        // ranges.
+        // Largest return hazard: the predictor's largest villager term over those away, taken in
+        // f32 (the terms are at most a few hundred, so a margin of 1e-3 x (1 + |term|) covers
+        // the rounding many times over).
         let ret_lin = |age: u16, away: u16| {
             return_const + m.return_age_effect * (age as f64 / 12.0 - 40.0) / 10.0 + m.settle_effect * away as f64 / 12.0
         };
-        let p_return = if age_lo <= age_hi {
-            let lin = ret_lin(age_lo, away_lo)
-                .max(ret_lin(age_lo, away_hi))
-                .max(ret_lin(age_hi, away_lo))
-                .max(ret_lin(age_hi, away_hi));
-            (m.return_base / 12.0 * (lin + 1e-9).exp()).min(1.0)
+        let p_return = if max_ret.is_finite() {
+            let t = max_ret as f64;
+            let lin = return_const - 4.0 * m.return_age_effect + t + 1e-3 * (1.0 + t.abs());
+            (m.return_base / 12.0 * lin.exp()).min(1.0)
         } else {
             0.0
         };
