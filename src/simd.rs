@@ -3,7 +3,7 @@
 //! The default build targets the x86-64 baseline (SSE2: four 32-bit lanes, no 32-bit vector
 //! multiply), so it runs on any x86-64 machine. The dense passes over every slot of a village
 //! (market exposure, value dynamics, culture's invitations, trust, migration's savings) are
-//! written as branch-free loops that the compiler vectorises; [`kernel!`] compiles such a
+//! written as branch-free loops that the compiler vectorises; [`crate::kernel!`] compiles such a
 //! process twice, once for the baseline and once with AVX2 enabled (eight lanes, native
 //! 32-bit multiplies for the hashes), and picks the AVX2 copy when the CPU has it.
 //!
@@ -88,8 +88,6 @@ macro_rules! kernel {
         }
     };
 }
-
-pub use crate::kernel;
 
 #[cfg(test)]
 mod tests {

@@ -277,7 +277,7 @@ impl Keyed {
 /// Counter-based 32-bit draws of one unit of work, like [`Keyed`] but from a 32-bit hash
 /// ([`fmix32`]), so that a pass over every slot vectorises: the draw of slot `i` is
 /// `fmix32(key XOR i x P)`, and [`Keyed32::second`] gives a second, independent draw of the
-/// same slot.
+/// same slot from the first.
 #[derive(Debug, Clone, Copy)]
 pub struct Keyed32 {
     key: u32,
@@ -297,11 +297,11 @@ impl Keyed32 {
         fmix32(self.key ^ (i as u32).wrapping_mul(0x9E37_79B1))
     }
 
-    /// A second draw of slot `i`, independent of [`Keyed32::u32`]'s, as a uniform in [0, 1)
-    /// with 24 bits.
+    /// A second draw of a slot from its first, `first` = [`Keyed32::u32`] of the slot
+    /// (independent of it), as a uniform in [0, 1) with 24 bits.
     #[inline(always)]
-    pub fn second(&self, i: usize) -> f32 {
-        (fmix32(self.u32(i) ^ 0x68E3_1DA4) >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+    pub fn second(first: u32) -> f32 {
+        (fmix32(first ^ 0x68E3_1DA4) >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
     }
 }
 

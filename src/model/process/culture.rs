@@ -77,34 +77,36 @@ crate::kernel! {
                 // draw against the invitation probability); then each of them attends when a
                 // second draw is below the propensity.
                 let draws = Keyed32::new(sc.run.seed, v.id, ctx.step, Phase::Culture);
-                let inv = (p_invited * 4_294_967_296.0) as u64;
+                // `draw < inv` in 32 bits (the cast saturates): every draw passes when the
+                // invitation is certain.
+                let (inv, everyone) = ((p_invited * 4_294_967_296.0) as u32, p_invited >= 1.0);
                 let n = a.len();
                 let (res, civic, market) = (&a.residence[..n], &a.civic[..n], &a.market[..n]);
                 const BLOCK: usize = 256;
-                // `draw < inv` in 32 bits: every draw passes when `inv` is 2^32.
-                let (inv32, everyone) = (inv.min(u32::MAX as u64) as u32, inv > u32::MAX as u64);
-                let (mut cand, mut hit) = ([0u32; BLOCK], [0u8; BLOCK]);
+                let (mut cand, mut hit, mut drawn) = ([0u32; BLOCK], [0u8; BLOCK], [0u32; BLOCK]);
                 for start in (0..n).step_by(BLOCK) {
                     let end = (start + BLOCK).min(n);
-                    // Who is invited: the hashes and tests of the block in one vectorised loop,
-                    // then their slots compacted.
-                    for (k, (h, &r)) in hit.iter_mut().zip(&res[start..end]).enumerate() {
-                        let draw = draws.u32(start + k);
-                        *h = ((r == residence::RESIDENT) & ((draw < inv32) | everyone)) as u8;
+                    // Who is invited: the draws and tests of the block in one vectorised loop
+                    // (the draws kept for the second), then their places compacted.
+                    for (k, ((h, d), &r)) in hit.iter_mut().zip(&mut drawn).zip(&res[start..end]).enumerate() {
+                        *d = draws.u32(start + k);
+                        *h = ((r == residence::RESIDENT) & ((*d < inv) | everyone)) as u8;
                     }
                     let mut m = 0;
                     for (k, &h) in hit[..end - start].iter().enumerate() {
-                        cand[m] = (start + k) as u32;
+                        cand[m] = k as u32;
                         m += h as usize;
                     }
                     // The attendees among them, compacted without branches.
-                    let mut k = 0;
+                    let mut attend = 0;
                     for j in 0..m {
-                        let i = cand[j] as usize;
-                        cand[k] = i as u32;
-                        k += (draws.second(i) < table.at(b0 + bc * civic[i] + bm * market[i])) as usize;
+                        let k = cand[j] as usize;
+                        let i = start + k;
+                        cand[attend] = i as u32;
+                        let p = table.at(b0 + bc * civic[i] + bm * market[i]);
+                        attend += (Keyed32::second(drawn[k]) < p) as usize;
                     }
-                    scratch.idx.extend_from_slice(&cand[..k]);
+                    scratch.idx.extend_from_slice(&cand[..attend]);
                 }
             }
         }

@@ -84,7 +84,8 @@ crate::kernel! {
         // written to a block first, so its maximum is a reduction the compiler vectorises
         // (a masked running maximum would become a branch on who is of leaving age).
         const BLOCK: usize = 256;
-        // The return predictor's villager terms likewise: `ra x age + rw x away` (months).
+        // The return predictor's villager terms likewise: `ret_lin(age, away) - ret_lin(0, 0)`,
+        // `ra x age + rw x away` (months).
         let (ra, rw) = ((m.return_age_effect / 120.0) as f32, (m.settle_effect / 12.0) as f32);
         let mut max_ret = f32::NEG_INFINITY;
         let (mut terms, mut rterms) = ([f32::NEG_INFINITY; BLOCK], [f32::NEG_INFINITY; BLOCK]);
@@ -138,7 +139,7 @@ crate::kernel! {
         };
         let p_return = if max_ret.is_finite() {
             let t = max_ret as f64;
-            let lin = return_const - 4.0 * m.return_age_effect + t + 1e-3 * (1.0 + t.abs());
+            let lin = ret_lin(0, 0) + t + 1e-3 * (1.0 + t.abs());
             (m.return_base / 12.0 * lin.exp()).min(1.0)
         } else {
             0.0
