@@ -108,6 +108,14 @@ pub enum Error {
         /// What was expected.
         expected: String,
     },
+    /// The caller stopped a run before it finished (Ctrl-C in Python); nothing was written.
+    #[error("the run was stopped at month {done} of {total}; nothing was written")]
+    Interrupted {
+        /// Months simulated.
+        done: u32,
+        /// Months in the run.
+        total: u32,
+    },
     /// A chart or table cannot be drawn or formatted (an internal failure of a library).
     #[error("cannot produce {what}: {reason}")]
     Render {

@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ruralgov::output::{self, Lock, RunInfo};
-use ruralgov::scenario::{load::flatten, Scenario};
+use ruralgov::scenario::Scenario;
 
 /// Examples shown under `ruralgov --help`.
 const EXAMPLES: &str = "\
@@ -302,17 +301,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Diff { a, b } => {
             let (x, y) = (Scenario::load(&a, &[])?.value, Scenario::load(&b, &[])?.value);
-            let fx = flatten(&to_table(&x)?);
-            let fy = flatten(&to_table(&y)?);
-            let mut text = String::new();
-            let keys: std::collections::BTreeSet<&String> = fx.keys().chain(fy.keys()).collect();
-            for k in keys {
-                let (vx, vy) = (fx.get(k), fy.get(k));
-                if vx != vy {
-                    let show = |v: Option<&toml::Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
-                    text.push_str(&format!("{k}: {} -> {}\n", show(vx), show(vy)));
-                }
-            }
+            let show = |v: &Option<toml::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
+            let text: String = ruralgov::scenario::diff(&x, &y)
+                .iter()
+                .map(|d| format!("{}: {} -> {}\n", d.key, show(&d.a), show(&d.b)))
+                .collect();
             print_out(&text)
         }
         Command::Sweep {
@@ -475,22 +468,22 @@ fn sweep(
     no_memory_check: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    use ruralgov::experiment::{plan::Plan, spec, sweep};
-    let jobs = ruralgov::limits::threads("--jobs", jobs.unwrap_or_else(ruralgov::limits::cores))?;
-    let loaded = spec::load(path)?;
+    let jobs = jobs.unwrap_or_else(ruralgov::limits::cores);
     let shard = shard.map(parse_shard).transpose()?;
-    let plan = Plan::build(&loaded)?;
-    let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.experiment.name));
-    let command = output::command_line();
-    let _lock = Lock::acquire(&out, &command)?;
-    let opts = sweep::Options {
-        out: out.clone(),
+    let prepared = ruralgov::experiment::sweep::Prepared::open(
+        path,
+        out,
         jobs,
         shard,
         restart,
         no_memory_check,
-        command,
-    };
+        output::command_line(),
+    )?;
+    let (name, out, jobs) = (
+        prepared.name().to_string(),
+        prepared.opts.out.clone(),
+        prepared.opts.jobs,
+    );
     let show_bar = !quiet && std::io::stderr().is_terminal();
     let bar = std::sync::Mutex::new(None::<ProgressBar>);
     let started = Instant::now();
@@ -504,14 +497,14 @@ fn sweep(
             if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} runs, ETA {eta}") {
                 b.set_style(style.progress_chars("=> "));
             }
-            b.set_message(loaded.experiment.name.clone());
+            b.set_message(name.clone());
             *guard = Some(b);
         }
         if let Some(b) = guard.as_ref() {
             b.set_position(done as u64);
         }
     };
-    let report = sweep::sweep(&plan, &opts, &progress);
+    let report = prepared.run(&progress);
     if let Ok(mut guard) = bar.lock() {
         if let Some(b) = guard.take() {
             b.finish_and_clear();
@@ -527,7 +520,7 @@ fn sweep(
     if !quiet {
         println!(
             "{}: {} runs in the plan, {} in this {}; {} already finished, {} run now in {:.1} s ({} jobs, peak memory {})",
-            loaded.experiment.name,
+            name,
             report.total,
             report.mine,
             if shard.is_some() { "shard" } else { "sweep" },
@@ -557,13 +550,6 @@ fn print_out(text: &str) -> anyhow::Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
-}
-
-fn to_table(sc: &Scenario) -> anyhow::Result<toml::Table> {
-    match toml::Value::try_from(sc).context("cannot render the scenario")? {
-        toml::Value::Table(t) => Ok(t),
-        _ => anyhow::bail!("the scenario did not render as a table"),
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -543,26 +543,35 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     Ok(written)
 }
 
-/// Stage every file of a run, the manifest last.
-fn stage_run(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo, staged: &mut Vec<Staged>) -> Result<()> {
-    staged.push(stage(dir, "metrics.csv", |w| write_metrics(w, &out.metrics))?);
+/// The tables of a run as CSV bytes, by file name, in the order they are written: exactly
+/// what `ruralgov run` writes (the Python package reads these same bytes).
+pub fn tables(sc: &Scenario, out: &RunOutput) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut tables = Vec::new();
+    let mut add = |name: &'static str, body: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+        let mut bytes = Vec::new();
+        body(&mut bytes).map_err(|e| Error::render(name, e))?;
+        tables.push((name, bytes));
+        Ok::<(), Error>(())
+    };
+    add("metrics.csv", &|w| write_metrics(w, &out.metrics))?;
     if sc.output.villages {
-        staged.push(stage(dir, "villages.csv", |w| write_rows(w, &out.villages))?);
+        add("villages.csv", &|w| write_rows(w, &out.villages))?;
     }
-    staged.push(stage(dir, "pyramid.csv", |w| write_rows(w, &out.pyramid))?);
-    staged.push(stage(dir, "distributions.csv", |w| write_rows(w, &out.distributions))?);
+    add("pyramid.csv", &|w| write_rows(w, &out.pyramid))?;
+    add("distributions.csv", &|w| write_rows(w, &out.distributions))?;
+    Ok(tables)
+}
+
+/// The manifest of a run (`manifest.json`): what ran, with which inputs and settings, on what,
+/// how long it took; `outputs` lists the files of the run folder.
+pub fn manifest(sc: &Scenario, out: &RunOutput, info: &RunInfo, outputs: &[&str]) -> serde_json::Value {
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
         .split(',')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
     let files: Vec<String> = info.files.iter().map(|p| p.display().to_string()).collect();
-    let mut outputs: Vec<&str> = vec!["metrics.csv"];
-    if sc.output.villages {
-        outputs.push("villages.csv");
-    }
-    outputs.extend(["pyramid.csv", "distributions.csv", "manifest.json"]);
-    let manifest = json!({
+    json!({
         "kind": "run",
         "ruralgov_version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("RURALGOV_GIT_COMMIT"),
@@ -586,7 +595,18 @@ fn stage_run(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo, staged:
         "outputs": outputs,
         "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         "scenario": sc,
-    });
+    })
+}
+
+/// Stage every file of a run, the manifest last.
+fn stage_run(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo, staged: &mut Vec<Staged>) -> Result<()> {
+    let tables = tables(sc, out)?;
+    for (name, bytes) in &tables {
+        staged.push(stage(dir, name, |w| w.write_all(bytes))?);
+    }
+    let mut outputs: Vec<&str> = tables.iter().map(|(name, _)| *name).collect();
+    outputs.push("manifest.json");
+    let manifest = manifest(sc, out, info, &outputs);
     staged.push(stage(dir, "manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
         writeln!(w)

@@ -1,5 +1,6 @@
 //! Running a scenario: the step loop, recording, and per-village yearly rows.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
@@ -185,6 +186,20 @@ pub fn run(sc: &Scenario, threads: usize, progress: impl FnMut(u32, u32)) -> Res
 /// Run a scenario on an existing pool (a sweep reuses one pool per worker for all its runs).
 /// Results do not depend on the pool's size.
 pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(u32, u32)) -> Result<RunOutput> {
+    run_until(pool, sc, |done, total| {
+        progress(done, total);
+        ControlFlow::Continue(())
+    })
+}
+
+/// Run a scenario on an existing pool, calling `progress(done, total)` after each month; a
+/// `Break` from it stops the run with [`Error::Interrupted`] (the Python package stops this
+/// way on Ctrl-C). Results do not depend on the pool's size.
+pub fn run_until(
+    pool: &rayon::ThreadPool,
+    sc: &Scenario,
+    mut progress: impl FnMut(u32, u32) -> ControlFlow<()>,
+) -> Result<RunOutput> {
     crate::scenario::check_seed(sc.run.seed)?;
     let start = Instant::now();
     {
@@ -214,7 +229,9 @@ pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(
             if month == 12 {
                 distributions.extend(census::histograms(&world.agents, year));
             }
-            progress(s, steps);
+            if progress(s, steps).is_break() {
+                return Err(Error::Interrupted { done: s, total: steps });
+            }
         }
         let end_year = metrics.last().map_or(sc.run.end_year, |m| m.year);
         pyramid.extend(census::pyramid(&world.agents, "end", end_year));

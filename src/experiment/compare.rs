@@ -136,12 +136,16 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
 
 /// Write `compare.csv` into `dir`.
 pub fn write(dir: &Path, rows: &[Row]) -> Result<PathBuf> {
+    crate::output::write_file(&dir.join("compare.csv"), &csv_bytes(rows)?)
+}
+
+/// The rows as the bytes of `compare.csv`.
+pub fn csv_bytes(rows: &[Row]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).map_err(|e| Error::render("compare.csv", e))?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::render("compare.csv", e))?;
-    crate::output::write_file(&dir.join("compare.csv"), &bytes)
+    w.into_inner().map_err(|e| Error::render("compare.csv", e))
 }
 
 fn fmt(x: f64) -> String {

@@ -62,6 +62,59 @@ pub struct Report {
     pub written: Vec<PathBuf>,
 }
 
+/// An experiment file loaded and planned, with its output folder locked: what `ruralgov sweep`
+/// and the Python package's `sweep` do before simulating.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The plan.
+    pub plan: Plan,
+    /// The options (the output folder defaults to `results/<experiment name>`).
+    pub opts: Options,
+    _lock: crate::output::Lock,
+}
+
+impl Prepared {
+    /// Load and plan the experiment at `path` and lock its output folder (`out`, or
+    /// `results/<name>`). `jobs` is checked against the machine's limits.
+    pub fn open(
+        path: &Path,
+        out: Option<PathBuf>,
+        jobs: usize,
+        shard: Option<(u32, u32)>,
+        restart: bool,
+        no_memory_check: bool,
+        command: String,
+    ) -> Result<Prepared> {
+        let jobs = crate::limits::threads("--jobs", jobs)?;
+        let loaded = super::spec::load(path)?;
+        let plan = Plan::build(&loaded)?;
+        let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.experiment.name));
+        let lock = crate::output::Lock::acquire(&out, &command)?;
+        Ok(Prepared {
+            plan,
+            opts: Options {
+                out,
+                jobs,
+                shard,
+                restart,
+                no_memory_check,
+                command,
+            },
+            _lock: lock,
+        })
+    }
+
+    /// The experiment's name.
+    pub fn name(&self) -> &str {
+        &self.plan.experiment.name
+    }
+
+    /// Run the sweep ([`sweep`]), calling `progress(done, total)` as runs finish.
+    pub fn run(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Report> {
+        sweep(&self.plan, &self.opts, progress)
+    }
+}
+
 /// Prepare the sweep folder (the caller holds its lock): check or record the plan. Returns,
 /// per run, its state.
 fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<Recorded>> {

@@ -714,6 +714,35 @@ impl Scenario {
     }
 }
 
+/// One setting that differs between two resolved scenarios (`ruralgov diff`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    /// Dotted key of the setting.
+    pub key: String,
+    /// Its value in the first scenario (`None`: absent there).
+    pub a: Option<toml::Value>,
+    /// Its value in the second scenario.
+    pub b: Option<toml::Value>,
+}
+
+/// The settings that differ between two resolved scenarios, in key order.
+pub fn diff(a: &Scenario, b: &Scenario) -> Vec<Difference> {
+    let flat = |sc: &Scenario| match toml::Value::try_from(sc) {
+        Ok(toml::Value::Table(t)) => load::flatten(&t),
+        _ => std::collections::BTreeMap::new(),
+    };
+    let (fa, fb) = (flat(a), flat(b));
+    let keys: std::collections::BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+    keys.into_iter()
+        .filter(|k| fa.get(*k) != fb.get(*k))
+        .map(|k| Difference {
+            key: k.clone(),
+            a: fa.get(k).cloned(),
+            b: fb.get(k).cloned(),
+        })
+        .collect()
+}
+
 /// Whether `name` may name a scenario or experiment (and so an output folder): non-empty,
 /// letters, digits, '_' and '-' only.
 /// Largest seed a run accepts: 2^53 - 1, so that every seed is exact as a TOML integer, as a
