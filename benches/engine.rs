@@ -103,6 +103,7 @@ fn sweep(c: &mut Criterion) {
                 restart: true,
                 no_memory_check: false,
                 command: "bench".into(),
+                format: ruralgov::columnar::Format::Csv,
             };
             sweep::sweep(&plan, &opts, &|_, _| {}).expect("sweep")
         })

@@ -109,6 +109,9 @@ enum Command {
         /// Replace the results of a different run in the output folder.
         #[arg(long)]
         force: bool,
+        /// Table files: csv, parquet or both (Parquet with typed columns; docs/metrics.md).
+        #[arg(long, default_value = "csv", value_name = "FORMAT")]
+        format: String,
         /// Run even if the scenario's estimated memory exceeds the machine's.
         #[arg(long)]
         no_memory_check: bool,
@@ -157,6 +160,9 @@ enum Command {
         /// Discard an earlier sweep (finished or not, of any plan) in the output folder.
         #[arg(long)]
         restart: bool,
+        /// Table files: csv, parquet or both (parquet: runs, summary and sensitivity stay CSV too, for compare and report).
+        #[arg(long, default_value = "csv", value_name = "FORMAT")]
+        format: String,
         /// Run even if the runs' estimated memory exceeds the machine's.
         #[arg(long)]
         no_memory_check: bool,
@@ -243,6 +249,9 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Table files: csv, parquet or both (parquet: runs, summary and sensitivity stay CSV too, for compare and report).
+        #[arg(long, default_value = "csv", value_name = "FORMAT")]
+        format: String,
     },
 }
 
@@ -286,9 +295,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
             sets,
             force,
+            format,
             no_memory_check,
             quiet,
-        } => run(&scenario, out, seed, threads, &sets, force, no_memory_check, quiet),
+        } => run(
+            &scenario,
+            out,
+            seed,
+            threads,
+            &sets,
+            force,
+            format.parse()?,
+            no_memory_check,
+            quiet,
+        ),
         Command::Validate { files } => {
             for f in files {
                 ruralgov::validate::file(&f)?;
@@ -314,6 +334,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
             shard,
             restart,
+            format,
             no_memory_check,
             quiet,
         } => sweep(
@@ -322,6 +343,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
             shard.as_deref(),
             restart,
+            format.parse()?,
             no_memory_check,
             quiet,
         ),
@@ -407,9 +429,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 print_out(&report.render())
             }
         }
-        Command::Merge { dirs, out } => {
+        Command::Merge { dirs, out, format } => {
+            let format = format.parse()?;
             let _lock = Lock::acquire(&out, &output::command_line())?;
-            let merged = ruralgov::experiment::sweep::merge(&dirs, &out, &output::command_line())?;
+            let merged = ruralgov::experiment::sweep::merge(&dirs, &out, &output::command_line(), format)?;
             for (p, why) in &merged.damaged {
                 eprintln!("warning: {} is damaged ({why}); it was not copied", p.display());
             }
@@ -459,12 +482,14 @@ fn parse_shard(s: &str) -> anyhow::Result<(u32, u32)> {
     Ok((i, n))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sweep(
     path: &Path,
     out: Option<PathBuf>,
     jobs: Option<usize>,
     shard: Option<&str>,
     restart: bool,
+    format: ruralgov::columnar::Format,
     no_memory_check: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
@@ -478,6 +503,7 @@ fn sweep(
         restart,
         no_memory_check,
         output::command_line(),
+        format,
     )?;
     let (name, out, jobs) = (
         prepared.name().to_string(),
@@ -560,6 +586,7 @@ fn run(
     threads: Option<usize>,
     sets: &[String],
     force: bool,
+    format: ruralgov::columnar::Format,
     no_memory_check: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
@@ -606,6 +633,7 @@ fn run(
         sets,
         threads,
         command,
+        format,
     };
     let written = output::write_all(&dir, &sc, &result, &info)?;
     if !quiet {

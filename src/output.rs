@@ -481,6 +481,8 @@ pub struct RunInfo<'a> {
     pub threads: usize,
     /// The command line.
     pub command: String,
+    /// Which files the tables are written as.
+    pub format: crate::columnar::Format,
 }
 
 /// Peak resident memory of this process in bytes (Linux; 0 elsewhere).
@@ -532,16 +534,26 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     for s in staged {
         written.push(s.commit()?);
     }
-    let villages_path = dir.join("villages.csv");
-    if !sc.output.villages && villages_path.exists() {
-        fs::remove_file(&villages_path).map_err(|e| Error::Write {
-            path: villages_path,
-            reason: e,
-        })?;
+    // A table an earlier run wrote that this one does not (villages when no longer asked for,
+    // the CSV or Parquet copy of another --format) would describe the earlier results.
+    let now: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for table in TABLES {
+        for name in [table.to_string(), crate::columnar::parquet_name(table)] {
+            let path = dir.join(&name);
+            if !now.contains(&name) && path.exists() {
+                fs::remove_file(&path).map_err(|e| Error::Write { path, reason: e })?;
+            }
+        }
     }
     written.push(manifest.commit()?);
     Ok(written)
 }
+
+/// The tables a run can write, as CSV file names.
+pub const TABLES: [&str; 4] = ["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"];
 
 /// The tables of a run as CSV bytes, by file name, in the order they are written: exactly
 /// what `ruralgov run` writes (the Python package reads these same bytes).
@@ -593,6 +605,7 @@ pub fn manifest(sc: &Scenario, out: &RunOutput, info: &RunInfo, outputs: &[&str]
         "peak_memory_bytes": peak_memory_bytes(),
         "dependencies": deps,
         "outputs": outputs,
+        "format": info.format.name(),
         "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         "scenario": sc,
     })
@@ -600,12 +613,21 @@ pub fn manifest(sc: &Scenario, out: &RunOutput, info: &RunInfo, outputs: &[&str]
 
 /// Stage every file of a run, the manifest last.
 fn stage_run(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo, staged: &mut Vec<Staged>) -> Result<()> {
-    let tables = tables(sc, out)?;
-    for (name, bytes) in &tables {
-        staged.push(stage(dir, name, |w| w.write_all(bytes))?);
+    let mut outputs: Vec<String> = Vec::new();
+    for (name, bytes) in &tables(sc, out)? {
+        if info.format.csv() {
+            staged.push(stage(dir, name, |w| w.write_all(bytes))?);
+            outputs.push(name.to_string());
+        }
+        if info.format.parquet() {
+            let pq = crate::columnar::parquet_name(name);
+            let data = crate::columnar::to_parquet(name, bytes)?;
+            staged.push(stage(dir, &pq, |w| w.write_all(&data))?);
+            outputs.push(pq);
+        }
     }
-    let mut outputs: Vec<&str> = tables.iter().map(|(name, _)| *name).collect();
-    outputs.push("manifest.json");
+    outputs.push("manifest.json".into());
+    let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     let manifest = manifest(sc, out, info, &outputs);
     staged.push(stage(dir, "manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;

@@ -22,6 +22,9 @@ mod experiments;
 mod invariants;
 #[path = "suite/output_folder.rs"]
 mod output_folder;
+#[cfg(feature = "parquet")]
+#[path = "suite/parquet.rs"]
+mod parquet;
 #[path = "suite/reliability.rs"]
 mod reliability;
 #[path = "suite/report.rs"]

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
-from ._ruralgov import Scenario, ScenarioError, compare_table, run_tables
+from ._ruralgov import Scenario, ScenarioError, compare_table, run_tables, to_parquet
 from ._ruralgov import sweep as _sweep
 from ._ruralgov import version as _version
 
@@ -52,17 +52,21 @@ TABLES: Dict[str, str] = {
 
 
 def read_table(source: Union[bytes, PathLike], backend: str = "pandas") -> Any:
-    """Read a ruralgov CSV table (bytes or a file) into a DataFrame.
+    """Read a ruralgov table, CSV or Parquet (bytes or a file), into a DataFrame.
 
-    Floats are parsed to the nearest double (pandas' ``round_trip`` parser before pandas 3,
-    whose default parser is exact), so every number is the one the engine computed: ruralgov
-    writes the shortest form that reads back exactly (tested against the engine's own bytes).
-    ``backend`` is ``"pandas"`` or ``"polars"``.
+    CSV floats are parsed to the nearest double (pandas' ``round_trip`` parser before pandas
+    3, whose default parser is exact), so every number is the one the engine computed:
+    ruralgov writes the shortest form that reads back exactly (tested against the engine's
+    own bytes). Parquet files (``--format parquet``) carry their column types; pandas reads
+    them with pyarrow (``pip install pyarrow``). ``backend`` is ``"pandas"`` or ``"polars"``.
     """
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    parquet = data[:4] == b"PAR1"
     if backend == "pandas":
         import pandas as pd
 
+        if parquet:
+            return pd.read_parquet(io.BytesIO(data))
         exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
         return pd.read_csv(io.BytesIO(data), **exact)
     if backend == "polars":
@@ -70,6 +74,8 @@ def read_table(source: Union[bytes, PathLike], backend: str = "pandas") -> Any:
             import polars as pl
         except ImportError as e:  # pragma: no cover - depends on what is installed
             raise ImportError("backend='polars' needs polars: pip install polars") from e
+        if parquet:
+            return pl.read_parquet(io.BytesIO(data))
         return pl.read_csv(io.BytesIO(data), infer_schema_length=None)
     raise ValueError(f"backend must be 'pandas' or 'polars', not {backend!r}")
 
@@ -121,20 +127,29 @@ class Result:
         """Histograms of residents' market and civic values, at the start and every December."""
         return self._table("distributions")
 
-    def save(self, folder: PathLike) -> Path:
-        """Write the tables and the manifest into ``folder`` (created if needed); files already
-        there are refused, never overwritten."""
+    def save(self, folder: PathLike, format: str = "csv") -> Path:
+        """Write the tables (``format``: ``"csv"``, ``"parquet"`` or ``"both"``, as ``ruralgov
+        run --format``) and the manifest into ``folder`` (created if needed). Files already
+        there are refused, never overwritten; each file appears complete or not at all."""
+        if format not in ("csv", "parquet", "both"):
+            raise ValueError(f"format must be 'csv', 'parquet' or 'both', not {format!r}")
+        files: Dict[str, bytes] = {}
+        for name, data in self.raw.items():
+            if format != "parquet":
+                files[name] = data
+            if format != "csv":
+                files[name[: -len(".csv")] + ".parquet"] = to_parquet(name, data)
+        manifest = dict(self.manifest, outputs=list(files) + ["manifest.json"], format=format)
+        files["manifest.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        names = list(self.raw) + ["manifest.json"]
-        existing = [n for n in names if (out / n).exists()]
+        existing = [n for n in files if (out / n).exists()]
         if existing:
             raise FileExistsError(f"{out} already holds {', '.join(existing)}; nothing was written")
-        for name, data in self.raw.items():
-            tmp = out / f".{name}.tmp"
+        for name, data in files.items():
+            tmp = out / f".{name}.partial"
             tmp.write_bytes(data)
             tmp.replace(out / name)
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")
         return out
 
     def __repr__(self) -> str:
@@ -184,8 +199,11 @@ class SweepResult:
         self.backend = backend
 
     def _read(self, file: str) -> Any:
-        path = self.folder / file
-        return read_table(path, self.backend) if path.exists() else None
+        # A sweep written with format="parquet" has some tables only as Parquet.
+        for path in (self.folder / file, self.folder / file.replace(".csv", ".parquet")):
+            if path.exists():
+                return read_table(path, self.backend)
+        return None
 
     @property
     def runs(self) -> Any:
@@ -223,12 +241,14 @@ def sweep(
     shard: Optional[Tuple[int, int]] = None,
     restart: bool = False,
     allow_large: bool = False,
+    format: str = "csv",
     backend: str = "pandas",
 ) -> SweepResult:
     """Run (or resume) the sweep of an experiment file, exactly as ``ruralgov sweep``: into
     ``out`` (default ``results/<experiment name>``), ``jobs`` runs at a time (default: the
     machine's cores), finished runs skipped, byte-identical outputs however it was
-    interrupted. ``shard=(i, n)`` runs every n-th run from i. Returns the folder's tables."""
+    interrupted. ``shard=(i, n)`` runs every n-th run from i; ``format`` is that of ``ruralgov
+    sweep --format`` (``"csv"``, ``"parquet"`` or ``"both"``). Returns the folder's tables."""
     folder = _sweep(
         os.fspath(experiment),
         out=None if out is None else os.fspath(out),
@@ -236,6 +256,7 @@ def sweep(
         shard=shard,
         restart=restart,
         allow_large=allow_large,
+        format=format,
     )
     return SweepResult(folder, backend)
 

@@ -227,6 +227,7 @@ fn run_tables<'py>(
         sets: &scenario.sets,
         threads,
         command: format!("python: ruralgov.run({:?}, seed={})", sc.name, sc.run.seed),
+        format: ruralgov::columnar::Format::Csv,
     };
     let manifest = ruralgov::output::manifest(&sc, &out, &info, &names);
     let d = PyDict::new(py);
@@ -240,7 +241,7 @@ fn run_tables<'py>(
 /// Run (or resume) the sweep of an experiment file into `out` (default `results/<name>`),
 /// as `ruralgov sweep` does; returns the output folder. The GIL is released while it runs.
 #[pyfunction]
-#[pyo3(signature = (experiment, out = None, jobs = None, shard = None, restart = false, allow_large = false))]
+#[pyo3(signature = (experiment, out = None, jobs = None, shard = None, restart = false, allow_large = false, format = "csv"))]
 fn sweep(
     py: Python<'_>,
     experiment: PathBuf,
@@ -249,6 +250,7 @@ fn sweep(
     shard: Option<(u32, u32)>,
     restart: bool,
     allow_large: bool,
+    format: &str,
 ) -> PyResult<PathBuf> {
     let command = format!("python: ruralgov.sweep({:?})", experiment.display().to_string());
     let result = py.detach(|| {
@@ -260,6 +262,7 @@ fn sweep(
             restart,
             allow_large,
             command,
+            format.parse()?,
         )?;
         prepared.run(&|_, _| {})?;
         Ok::<PathBuf, Error>(prepared.opts.out.clone())
@@ -284,6 +287,16 @@ fn compare_table<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
+/// The Parquet copy of the CSV table `name` (e.g. "metrics.csv"), with the column types
+/// `ruralgov run --format parquet` writes.
+#[pyfunction]
+fn to_parquet<'py>(py: Python<'py>, name: &str, csv: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = py
+        .detach(|| ruralgov::columnar::to_parquet(name, csv))
+        .map_err(|e| to_py(py, e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
 /// The library's version.
 #[pyfunction]
 fn version() -> &'static str {
@@ -298,6 +311,7 @@ fn _ruralgov(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_tables, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(compare_table, m)?)?;
+    m.add_function(wrap_pyfunction!(to_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     Ok(())
 }

@@ -321,3 +321,54 @@ def test_a_wrong_experiment_raises_scenario_error(tmp_path):
     path.write_text('name = "x"\nbase = "nowhere.toml"\nreplications = 2\n')
     with pytest.raises(ruralgov.ScenarioError):
         ruralgov.sweep(path, out=tmp_path / "o")
+
+
+# --- Parquet ------------------------------------------------------------------------------
+
+
+def test_parquet_copies_load_in_pandas_and_polars_with_their_types(tmp_path):
+    pl = pytest.importorskip("polars") if os.environ.get("RURALGOV_REQUIRE_POLARS") != "1" else None
+    if pl is None:
+        import polars as pl
+    pytest.importorskip("pyarrow")
+    result = ruralgov.run(TINY, seed=7, threads=2)
+    folder = result.save(tmp_path / "pq", format="parquet")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "distributions.parquet",
+        "manifest.json",
+        "metrics.parquet",
+        "pyramid.parquet",
+        "villages.parquet",
+    ]
+    for name in ["metrics", "villages", "pyramid", "distributions"]:
+        from_parquet = pd.read_parquet(folder / f"{name}.parquet")
+        from_csv = getattr(result, name)
+        pd.testing.assert_frame_equal(from_parquet, from_csv, check_dtype=False, check_categorical=False)
+        assert pl.read_parquet(folder / f"{name}.parquet").shape == from_csv.shape
+    villages = pd.read_parquet(folder / "villages.parquet")
+    assert str(villages["residents"].dtype) == "int64"
+    assert str(villages["controller"].dtype) == "category"
+    assert villages["contested"].dtype == bool
+    assert str(pd.read_parquet(folder / "metrics.parquet")["residents"].dtype) == "float64"
+    # ruralgov.read_table reads Parquet too.
+    pd.testing.assert_frame_equal(ruralgov.read_table(folder / "metrics.parquet"), pd.read_parquet(folder / "metrics.parquet"))
+    # The command line's --format parquet writes the same bytes.
+    out = tmp_path / "cli"
+    subprocess.run(
+        [str(cli()), "run", str(TINY), "--seed", "7", "--out", str(out), "--quiet", "--format", "parquet"],
+        check=True,
+    )
+    for name in ["metrics", "villages", "pyramid", "distributions"]:
+        assert (out / f"{name}.parquet").read_bytes() == (folder / f"{name}.parquet").read_bytes(), name
+
+
+def test_a_sweep_in_parquet_reads_back(tmp_path):
+    pytest.importorskip("pyarrow")
+    s = ruralgov.sweep(experiment(tmp_path), out=tmp_path / "pq", jobs=2, format="parquet")
+    assert not (s.folder / "model.csv").exists()
+    assert (s.folder / "model.parquet").exists()
+    runs = pd.read_parquet(s.folder / "runs.parquet")
+    assert str(runs["seed"].dtype) == "uint64"
+    assert len(s.model) > 0 and len(s.runs) == 6
+    csv = ruralgov.sweep(experiment(tmp_path), out=tmp_path / "csv", jobs=2)
+    pd.testing.assert_frame_equal(s.model, csv.model, check_dtype=False, check_categorical=False)

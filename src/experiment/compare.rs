@@ -14,7 +14,7 @@ use super::stats;
 use crate::error::{Error, Result};
 
 /// One line of `compare.csv`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Row {
     /// Arm compared.
     pub arm: String,

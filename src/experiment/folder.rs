@@ -56,7 +56,7 @@ pub fn run_file(out: &Path, id: u32, ext: &str) -> PathBuf {
 }
 
 /// Files a finished sweep (and `compare`) writes into its folder, besides `.sweep/`.
-pub const OUTPUTS: [&str; 7] = [
+pub const OUTPUTS: [&str; 12] = [
     "runs.csv",
     "model.csv",
     "villages.csv",
@@ -64,7 +64,16 @@ pub const OUTPUTS: [&str; 7] = [
     "sensitivity.csv",
     "manifest.json",
     "compare.csv",
+    "runs.parquet",
+    "model.parquet",
+    "villages.parquet",
+    "summary.parquet",
+    "sensitivity.parquet",
 ];
+
+/// The sweep tables other commands read back (`compare`, `sensitivity`, `report`): written
+/// as CSV whatever the `--format`.
+pub const READ_BACK: [&str; 3] = ["runs.csv", "summary.csv", "sensitivity.csv"];
 
 /// Seeds of the checksums (arbitrary constants, fixed forever).
 const KEY_SEED: u64 = 0x5EED_F01D_E400_0001;

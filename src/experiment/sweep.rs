@@ -43,6 +43,8 @@ pub struct Options {
     pub no_memory_check: bool,
     /// The command line, for the manifest.
     pub command: String,
+    /// Which files the final tables are written as.
+    pub format: crate::columnar::Format,
 }
 
 /// What a sweep did.
@@ -75,7 +77,9 @@ pub struct Prepared {
 
 impl Prepared {
     /// Load and plan the experiment at `path` and lock its output folder (`out`, or
-    /// `results/<name>`). `jobs` is checked against the machine's limits.
+    /// `results/<name>`). `jobs` is checked against the machine's limits. One argument per
+    /// flag of `ruralgov sweep`.
+    #[allow(clippy::too_many_arguments)]
     pub fn open(
         path: &Path,
         out: Option<PathBuf>,
@@ -84,6 +88,7 @@ impl Prepared {
         restart: bool,
         no_memory_check: bool,
         command: String,
+        format: crate::columnar::Format,
     ) -> Result<Prepared> {
         let jobs = crate::limits::threads("--jobs", jobs)?;
         let loaded = super::spec::load(path)?;
@@ -99,6 +104,7 @@ impl Prepared {
                 restart,
                 no_memory_check,
                 command,
+                format,
             },
             _lock: lock,
         })
@@ -307,7 +313,7 @@ pub fn sweep(plan: &Plan, opts: &Options, progress: &(dyn Fn(usize, usize) + Syn
     }
     let mut written = Vec::new();
     if opts.shard.is_none() {
-        written = assemble(plan, &opts.out, &opts.command)?;
+        written = assemble(plan, &opts.out, &opts.command, opts.format)?;
     }
     Ok(Report {
         total: plan.runs.len(),
@@ -367,7 +373,7 @@ fn concatenate(plan: &Plan, out: &Path, name: &str, header: &str, ext: &str) -> 
 /// The manifest is the same for every way of reaching the same results (any jobs, shards,
 /// interruptions, output folder); the command lines actually used are appended to
 /// `.sweep/commands.log`.
-pub fn assemble(plan: &Plan, out: &Path, command: &str) -> Result<Vec<PathBuf>> {
+pub fn assemble(plan: &Plan, out: &Path, command: &str, format: crate::columnar::Format) -> Result<Vec<PathBuf>> {
     let values = read_values(plan, out)?;
     log_command(out, command)?;
     let labels: Vec<String> = plan.experiment.metric.iter().map(|m| m.label()).collect();
@@ -434,6 +440,8 @@ pub fn assemble(plan: &Plan, out: &Path, command: &str) -> Result<Vec<PathBuf>> 
         written.push(write_file(&out.join("sensitivity.csv"), text.as_bytes())?);
     }
 
+    let mut written = with_format(out, written, format)?;
+
     let deps: serde_json::Map<String, serde_json::Value> = env!("RURALGOV_DEPS")
         .split(',')
         .filter_map(|kv| kv.split_once('='))
@@ -464,6 +472,7 @@ pub fn assemble(plan: &Plan, out: &Path, command: &str) -> Result<Vec<PathBuf>> 
         "seeds": "replicate r uses seed mix(experiment seed ^ mix(0x5EED0000 + r)) >> 11 in every arm and point",
         "metrics": labels,
         "outputs": outputs,
+        "format": format.name(),
         "dependencies": deps,
         "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         "experiment": plan.experiment,
@@ -472,6 +481,36 @@ pub fn assemble(plan: &Plan, out: &Path, command: &str) -> Result<Vec<PathBuf>> 
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::render("manifest.json", e))? + "\n";
     written.push(write_file(&out.join("manifest.json"), text.as_bytes())?);
     Ok(written)
+}
+
+/// The final CSV tables `written` in the format asked for: Parquet copies for `parquet` and
+/// `both`; for `parquet` the large tables (`model`, `villages`) only as Parquet, the small ones
+/// that `compare`, `sensitivity` and `report` read (`runs`, `summary`, `sensitivity`) in both.
+/// A copy in a format no longer asked for (from an earlier assembly) is removed.
+fn with_format(out: &Path, written: Vec<PathBuf>, format: crate::columnar::Format) -> Result<Vec<PathBuf>> {
+    let mut kept = Vec::new();
+    for path in written {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let pq = out.join(crate::columnar::parquet_name(&name));
+        if format.parquet() {
+            let bytes = fs::read(&path).map_err(|e| Error::Read {
+                path: path.clone(),
+                reason: e,
+            })?;
+            kept.push(write_file(&pq, &crate::columnar::to_parquet(&name, &bytes)?)?);
+        } else if pq.exists() {
+            fs::remove_file(&pq).map_err(|e| Error::Write { path: pq, reason: e })?;
+        }
+        if format.csv() || folder::READ_BACK.contains(&name.as_str()) {
+            kept.push(path);
+        } else {
+            fs::remove_file(&path).map_err(|e| Error::Write { path, reason: e })?;
+        }
+    }
+    Ok(kept)
 }
 
 /// Append `command` to the sweep's `.sweep/commands.log`.
@@ -501,7 +540,7 @@ pub struct Merged {
 /// Merge shard folders into `out` (which the caller has locked): copy every finished run
 /// that checks out, then assemble. The result is byte-identical to an unsharded sweep of the
 /// same plan.
-pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> Result<Merged> {
+pub fn merge(dirs: &[PathBuf], out: &Path, command: &str, format: crate::columnar::Format) -> Result<Merged> {
     let first = dirs
         .first()
         .ok_or_else(|| Error::option("merge", "", "give at least one shard folder"))?;
@@ -525,6 +564,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> Result<Merged> {
         restart: false,
         no_memory_check: true,
         command: command.to_string(),
+        format,
     };
     let states = prepare(&plan, &opts)?;
     let mut damaged = Vec::new();
@@ -551,6 +591,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> Result<Merged> {
             }
         }
     }
-    let written = assemble(&plan, out, command)?;
+    let written = assemble(&plan, out, command, format)?;
     Ok(Merged { written, damaged })
 }

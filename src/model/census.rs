@@ -15,7 +15,7 @@ pub const OLDEST_GROUP: u16 = 85;
 pub const BINS: usize = 20;
 
 /// One row of `pyramid.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct PyramidRow {
     /// `start` (before the first month) or `end` (after the last).
     pub when: &'static str,
@@ -87,7 +87,7 @@ pub fn pyramid(agents: &Agents, when: &'static str, year: i32) -> Vec<PyramidRow
 }
 
 /// One row of `distributions.csv`: residents whose value lies in one bin, in one year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct HistogramRow {
     /// Calendar year (the state in December, or January of the first year for the start).
     pub year: i32,
