@@ -17,7 +17,8 @@ use crate::model::observe::Metrics;
 use crate::scenario::Scenario;
 use crate::sim::RunOutput;
 
-/// Files a run writes.
+/// Files a run writes: its CSV tables (each also as `.parquet` with `--format`) and the
+/// manifest.
 pub const FILES: [&str; 5] = [
     "metrics.csv",
     "villages.csv",
@@ -540,7 +541,7 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    for table in TABLES {
+    for table in FILES.iter().filter(|f| f.ends_with(".csv")) {
         for name in [table.to_string(), crate::columnar::parquet_name(table)] {
             let path = dir.join(&name);
             if !now.contains(&name) && path.exists() {
@@ -551,9 +552,6 @@ pub fn write_all(dir: &Path, sc: &Scenario, out: &RunOutput, info: &RunInfo) -> 
     written.push(manifest.commit()?);
     Ok(written)
 }
-
-/// The tables a run can write, as CSV file names.
-pub const TABLES: [&str; 4] = ["metrics.csv", "villages.csv", "pyramid.csv", "distributions.csv"];
 
 /// The tables of a run as CSV bytes, by file name, in the order they are written: exactly
 /// what `ruralgov run` writes (the Python package reads these same bytes).

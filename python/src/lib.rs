@@ -239,8 +239,10 @@ fn run_tables<'py>(
 }
 
 /// Run (or resume) the sweep of an experiment file into `out` (default `results/<name>`),
-/// as `ruralgov sweep` does; returns the output folder. The GIL is released while it runs.
+/// as `ruralgov sweep` does (one keyword argument per flag); returns the output folder. The
+/// GIL is released while it runs.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
 #[pyo3(signature = (experiment, out = None, jobs = None, shard = None, restart = false, allow_large = false, format = "csv"))]
 fn sweep(
     py: Python<'_>,
