@@ -116,6 +116,14 @@ pub enum Error {
         /// Months in the run.
         total: u32,
     },
+    /// The caller stopped a sweep (Ctrl-C in Python); its finished runs are recorded.
+    #[error("the sweep was stopped with {done} of {total} runs finished; they are kept, and running the same sweep again resumes from there")]
+    SweepStopped {
+        /// Runs finished (in this shard).
+        done: usize,
+        /// Runs in the sweep (in this shard).
+        total: usize,
+    },
     /// A chart or table cannot be drawn or formatted (an internal failure of a library).
     #[error("cannot produce {what}: {reason}")]
     Render {

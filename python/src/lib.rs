@@ -5,6 +5,7 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyFileExistsError, PyOSError, PyRuntimeError, PyValueError};
@@ -240,7 +241,8 @@ fn run_tables<'py>(
 
 /// Run (or resume) the sweep of an experiment file into `out` (default `results/<name>`),
 /// as `ruralgov sweep` does (one keyword argument per flag); returns the output folder. The
-/// GIL is released while it runs.
+/// GIL is released while it runs; Ctrl-C stops it (KeyboardInterrupt) within a month of
+/// simulation, keeping the finished runs, so the same call resumes.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 #[pyo3(signature = (experiment, out = None, jobs = None, shard = None, restart = false, allow_large = false, format = "csv"))]
@@ -255,6 +257,8 @@ fn sweep(
     format: &str,
 ) -> PyResult<PathBuf> {
     let command = format!("python: ruralgov.sweep({:?})", experiment.display().to_string());
+    let cancel = AtomicBool::new(false);
+    let mut interrupt: Option<PyErr> = None;
     let result = py.detach(|| {
         let prepared = ruralgov::experiment::sweep::Prepared::open(
             &experiment,
@@ -266,9 +270,28 @@ fn sweep(
             command,
             format.parse()?,
         )?;
-        prepared.run(&|_, _| {})?;
+        // The sweep runs on a helper thread; this (the main) thread looks for Ctrl-C, which
+        // Python delivers only to the main thread, and asks the sweep to stop.
+        std::thread::scope(|s| {
+            let handle = s.spawn(|| prepared.run_until(&|_, _| {}, &cancel));
+            while !handle.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                if interrupt.is_none() {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        interrupt = Some(e);
+                        cancel.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(Error::render("the sweep", "its thread panicked")))
+        })?;
         Ok::<PathBuf, Error>(prepared.opts.out.clone())
     });
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
     result.map_err(|e| to_py(py, e))
 }
 

@@ -306,6 +306,57 @@ def test_sweep_and_compare(tmp_path):
         pd.testing.assert_frame_equal(table, ruralgov.read_table(out / "compare.csv"))
 
 
+def test_ctrl_c_stops_a_sweep_and_releases_its_folder(tmp_path):
+    # 60 runs of the baseline county (about 3 s each, so about 90 s on 2 cores): stopped by
+    # SIGINT, the runs in flight stop within a month and the call ends well inside the 45 s
+    # allowed; a sweep that ignored the signal would exceed it.
+    exp = tmp_path / "long.toml"
+    exp.write_text(
+        textwrap.dedent(
+            f"""\
+            name = "long"
+            base = "{(SCENARIOS / "baseline.toml").as_posix()}"
+            seed = 1
+            replications = 60
+            set = {{ "output.record_every" = 12 }}
+
+            [[metric]]
+            name = "governance_index"
+            stat = "end"
+
+            [[arm]]
+            name = "baseline"
+            """
+        )
+    )
+    out = tmp_path / "long_out"
+    code = textwrap.dedent(
+        f"""\
+        import ruralgov, sys
+        print("started", flush=True)
+        try:
+            ruralgov.sweep({str(exp)!r}, out={str(out)!r}, jobs=2)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(3)
+        print("finished", flush=True)
+        """
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    assert p.stdout.readline().strip() == "started"
+    time.sleep(2.0)
+    p.send_signal(signal.SIGINT)
+    try:
+        stdout, _ = p.communicate(timeout=45)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        pytest.fail("the sweep did not stop on SIGINT")
+    assert p.returncode == 3, stdout
+    assert not (out / ".ruralgov.lock").exists(), "the folder's lock was not released"
+    assert not (out / "runs.csv").exists(), "an interrupted sweep must not look finished"
+
+
 def test_a_sweep_over_another_experiment_is_refused(tmp_path):
     exp = experiment(tmp_path)
     out = tmp_path / "sweep"

@@ -119,6 +119,11 @@ impl Prepared {
     pub fn run(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Report> {
         sweep(&self.plan, &self.opts, progress)
     }
+
+    /// Run the sweep until done or until `cancel` becomes true ([`sweep_until`]).
+    pub fn run_until(&self, progress: &(dyn Fn(usize, usize) + Sync), cancel: &AtomicBool) -> Result<Report> {
+        sweep_until(&self.plan, &self.opts, progress, cancel)
+    }
 }
 
 /// Prepare the sweep folder (the caller holds its lock): check or record the plan. Returns,
@@ -203,6 +208,18 @@ fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<Recorded>> {
 
 /// Run (the pending part of) a plan into `opts.out`, which the caller has locked.
 pub fn sweep(plan: &Plan, opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Report> {
+    sweep_until(plan, opts, progress, &AtomicBool::new(false))
+}
+
+/// [`sweep`], stopped when `cancel` becomes true (the Python package sets it on Ctrl-C):
+/// the runs in flight stop within a month of simulation, finished runs stay recorded, and the
+/// result is [`Error::SweepStopped`]; the same sweep run again resumes from there.
+pub fn sweep_until(
+    plan: &Plan,
+    opts: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Report> {
     let jobs = crate::limits::threads("--jobs", opts.jobs)?;
     if let Some((i, n)) = opts.shard {
         if n == 0 || i >= n {
@@ -266,14 +283,20 @@ pub fn sweep(plan: &Plan, opts: &Options, progress: &(dyn Fn(usize, usize) + Syn
         let pool = crate::sim::pool(inner)?;
         loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
-            if i >= pending.len() || stop.load(Ordering::SeqCst) {
+            if i >= pending.len() || stop.load(Ordering::SeqCst) || cancel.load(Ordering::SeqCst) {
                 return Ok(());
             }
             let k = pending[i];
             let spec = &plan.runs[k];
             let result = (|| -> Result<()> {
                 let sc = plan.scenario(k)?;
-                let out = crate::sim::run_on(&pool, &sc, |_, _| {})?;
+                let out = crate::sim::run_until(&pool, &sc, |_, _| {
+                    if cancel.load(Ordering::SeqCst) {
+                        std::ops::ControlFlow::Break(())
+                    } else {
+                        std::ops::ControlFlow::Continue(())
+                    }
+                })?;
                 let model = folder::model_rows(plan, spec, &out.metrics);
                 let villages = sc
                     .output
@@ -305,6 +328,12 @@ pub fn sweep(plan: &Plan, opts: &Options, progress: &(dyn Fn(usize, usize) + Syn
     });
     if let Some(e) = started.into_iter().find_map(|r| r.err()) {
         return Err(e);
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return Err(Error::SweepStopped {
+            done: done.load(Ordering::SeqCst),
+            total,
+        });
     }
     let mut failures = failures.into_inner().unwrap_or_default();
     failures.sort_by_key(|(i, _)| *i);
