@@ -29,6 +29,7 @@ pub mod numeric;
 pub mod output;
 pub mod report;
 pub mod scenario;
+pub mod session;
 pub mod sim;
 pub mod simd;
 pub mod validate;

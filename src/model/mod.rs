@@ -476,12 +476,7 @@ impl World {
     pub fn ctx<'a>(sc: &'a Scenario, vitals: &Vitals, labour: &LabourMarket, step: u32) -> StepCtx<'a> {
         let (year, month) = date(sc, step);
         let burn_in = step <= burn_in_steps(sc);
-        // Schedules are frozen at the start year during the burn-in.
-        let t = if burn_in {
-            sc.run.start_year as f64
-        } else {
-            year as f64 + (month - 1) as f64 / 12.0
-        };
+        let t = schedule_time(sc, step);
         let p = &sc.population;
         let calendar = if burn_in { sc.run.start_year } else { year };
         let level = vitals.level(calendar);
@@ -560,12 +555,7 @@ impl World {
     /// Update the city labour market from last month's migrant count (fixed-order reduction).
     fn update_labour(&mut self, step: u32) {
         let sc = &self.scenario;
-        let (year, month) = self.date(step);
-        let t = if step <= burn_in_steps(sc) {
-            sc.run.start_year as f64
-        } else {
-            year as f64 + (month - 1) as f64 / 12.0
-        };
+        let t = schedule_time(sc, step);
         let e = &sc.economy;
         let migrants: u64 = self.villages.iter().map(|v| v.stats.migrants as u64).sum();
         let registered = self.registered();
@@ -687,6 +677,17 @@ pub struct Profile {
 /// Months of burn-in of a scenario.
 pub fn burn_in_steps(sc: &Scenario) -> u32 {
     sc.run.burn_in_years * 12
+}
+
+/// The (fractional) year at which step `step` evaluates every schedule: `year + (month - 1) /
+/// 12`, and the start year throughout the burn-in (schedules are frozen there).
+pub fn schedule_time(sc: &Scenario, step: u32) -> f64 {
+    if step <= burn_in_steps(sc) {
+        sc.run.start_year as f64
+    } else {
+        let (year, month) = date(sc, step);
+        year as f64 + (month - 1) as f64 / 12.0
+    }
 }
 
 /// Calendar year and month (1-12) of step `s` (1-based, burn-in included: the first recorded

@@ -27,6 +27,17 @@ pub struct ParamInfo {
     pub source: &'static str,
 }
 
+/// The mark [`Param::range_text`] puts after the range of a schedule.
+const SCHEDULE_MARK: &str = " (schedule)";
+
+impl ParamInfo {
+    /// Whether the setting is a schedule (a number or `[year, value]` keyframes), which may
+    /// change over a run.
+    pub fn is_schedule(&self) -> bool {
+        self.range.ends_with(SCHEDULE_MARK)
+    }
+}
+
 /// A setting's type: how its range is checked and written.
 pub trait Param {
     /// Check `self` against `[lo, hi]`.
@@ -69,7 +80,7 @@ impl Param for Schedule {
         self.check(v, key, lo, hi);
     }
     fn range_text(lo: f64, hi: f64) -> String {
-        format!("[{}, {}] (schedule)", short(lo), short(hi))
+        format!("[{}, {}]{SCHEDULE_MARK}", short(lo), short(hi))
     }
 }
 
