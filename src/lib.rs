@@ -29,6 +29,8 @@ pub mod numeric;
 pub mod output;
 pub mod report;
 pub mod scenario;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod session;
 pub mod sim;
 pub mod simd;

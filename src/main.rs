@@ -48,6 +48,12 @@ Examples:
   ruralgov sweep X.toml --out part0 --shard 0/2 && ruralgov sweep X.toml --out part1 --shard 1/2
   ruralgov sweep X.toml --restart                           # discard an earlier sweep of X";
 
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  ruralgov serve                                            # http://127.0.0.1:8700/, the baseline
+  ruralgov serve scenarios/hollowing.toml --port 8080
+  ruralgov serve --host 0.0.0.0                             # a classroom network (prints a warning)";
+
 const COMPARE_EXAMPLES: &str = "\
 Examples:
   ruralgov compare results/paths
@@ -240,6 +246,24 @@ enum Command {
         #[arg(long)]
         no_memory_check: bool,
     },
+    /// The seminar view: a local web page with the villages, the paths as sliders and an A/B comparison.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve {
+        /// Starting scenario; the page offers every scenario of its folder [default: scenarios/baseline.toml].
+        scenario: Option<PathBuf>,
+        /// Port [default: 8700; 0 for any free port].
+        #[arg(long, default_value_t = 8700)]
+        port: u16,
+        /// Address to listen on; 0.0.0.0 opens it to the local network (a warning is printed).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Worker threads per session [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Combine shard folders into what one unsharded sweep writes.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge {
@@ -429,6 +453,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 print_out(&report.render())
             }
         }
+        Command::Serve {
+            scenario,
+            port,
+            host,
+            threads,
+            open,
+        } => serve(scenario, port, host, threads, open),
         Command::Merge { dirs, out, format } => {
             let format = format.parse()?;
             let _lock = Lock::acquire(&out, &output::command_line())?;
@@ -568,6 +599,35 @@ fn sweep(
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "serve")]
+fn serve(scenario: Option<PathBuf>, port: u16, host: String, threads: Option<usize>, open: bool) -> anyhow::Result<()> {
+    let opts = ruralgov::serve::Options {
+        scenario: scenario.unwrap_or_else(|| PathBuf::from("scenarios").join("baseline.toml")),
+        host: host.clone(),
+        port,
+        threads: threads.unwrap_or_else(ruralgov::limits::cores),
+    };
+    if open {
+        let url = format!(
+            "http://{}:{}/",
+            if host == "0.0.0.0" { "127.0.0.1" } else { &host },
+            port
+        );
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(800));
+            if std::process::Command::new("xdg-open").arg(&url).status().is_err() {
+                eprintln!("could not open a browser; open {url} yourself");
+            }
+        });
+    }
+    Ok(ruralgov::serve::serve(&opts)?)
+}
+
+#[cfg(not(feature = "serve"))]
+fn serve(_: Option<PathBuf>, _: u16, _: String, _: Option<usize>, _: bool) -> anyhow::Result<()> {
+    anyhow::bail!("this ruralgov was built without the seminar view (the default cargo feature `serve`)")
 }
 
 fn print_out(text: &str) -> anyhow::Result<()> {

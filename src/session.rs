@@ -76,6 +76,13 @@ impl Session {
         &self.log
     }
 
+    /// The value the schedule `key` takes in the next month (`None` if it is not a schedule).
+    pub fn value_next(&self, key: &str) -> Option<f64> {
+        let sc = &self.world.scenario;
+        let step = crate::model::burn_in_steps(sc) + self.months + 1;
+        schedule_of(sc, key).ok().map(|s| s.at(schedule_time(sc, step)))
+    }
+
     /// Simulate the next month; `None` once the run's last month is done.
     pub fn step(&mut self) -> Option<Metrics> {
         if self.months >= self.total_months() {
@@ -153,7 +160,10 @@ impl Session {
     /// a path relative to where the file will be saved, or absolute), named `name`, with the
     /// seed and every changed schedule. `ruralgov run` of it reproduces the session's months
     /// bitwise.
-    pub fn export(&self, extends: &Path, name: &str) -> Result<String> {
+    ///
+    /// `sets` are the `--set` overrides the session was loaded with (`key=value`); their
+    /// resolved values are written too.
+    pub fn export(&self, extends: &Path, name: &str, sets: &[String]) -> Result<String> {
         if !crate::scenario::is_valid_name(name) {
             return Err(Error::option("name", name, "use letters, digits, '_' and '-' only"));
         }
@@ -163,6 +173,11 @@ impl Session {
         let mut run = toml::Table::new();
         run.insert("seed".into(), toml::Value::Integer(self.seed as i64));
         root.insert("run".into(), toml::Value::Table(run));
+        for key in sets.iter().filter_map(|s| s.split_once('=').map(|(k, _)| k.trim())) {
+            if let Some(value) = lookup(&self.world.scenario, key) {
+                insert(&mut root, key, value);
+            }
+        }
         for (key, schedule) in &self.changes {
             let value = toml::Value::try_from(schedule).map_err(|e| Error::render("the exported scenario", e))?;
             insert(&mut root, key, value);
@@ -179,15 +194,18 @@ impl Session {
     }
 }
 
+/// The resolved value at dotted `key` of a scenario.
+fn lookup(sc: &Scenario, key: &str) -> Option<toml::Value> {
+    let mut v = toml::Value::try_from(sc).ok()?;
+    for part in key.split('.') {
+        v = v.get(part)?.clone();
+    }
+    Some(v)
+}
+
 /// The current schedule at dotted `key` of a scenario.
 fn schedule_of(sc: &Scenario, key: &str) -> Result<Schedule> {
-    let mut v = toml::Value::try_from(sc).map_err(|e| Error::render("the scenario", e))?;
-    for part in key.split('.') {
-        v = v
-            .get(part)
-            .cloned()
-            .ok_or_else(|| Error::render(key, "no such setting in the resolved scenario"))?;
-    }
+    let v = lookup(sc, key).ok_or_else(|| Error::render(key, "no such setting in the resolved scenario"))?;
     v.try_into().map_err(|e| Error::render(key, e))
 }
 
@@ -275,7 +293,7 @@ mod tests {
         let tiny_path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("scenarios")
             .join("tiny.toml");
-        let text = s.export(&tiny_path, "tiny-session").expect("exports");
+        let text = s.export(&tiny_path, "tiny-session", &[]).expect("exports");
         let file = dir.path().join("session.toml");
         std::fs::write(&file, &text).expect("write");
         let loaded = Scenario::load(&file, &["output.villages=false".to_string()]).expect("the export loads");
@@ -306,7 +324,7 @@ mod tests {
             .join("scenarios")
             .join("tiny.toml");
         let file = dir.path().join("s.toml");
-        std::fs::write(&file, s.export(&tiny_path, "s").expect("exports")).expect("write");
+        std::fs::write(&file, s.export(&tiny_path, "s", &[]).expect("exports")).expect("write");
         let loaded = Scenario::load(&file, &["output.villages=false".to_string()]).expect("loads");
         let rerun = crate::sim::run(&loaded.value, 1, |_, _| {}).expect("runs");
         assert!(
@@ -331,7 +349,7 @@ mod tests {
             .expect_err("out of range")
             .to_string();
         assert!(err.contains("paths.legal.intensity"), "{err}");
-        assert!(s.export(Path::new("tiny.toml"), "bad name!").is_err());
+        assert!(s.export(Path::new("tiny.toml"), "bad name!", &[]).is_err());
     }
 
     #[test]

@@ -29,6 +29,9 @@ mod parquet;
 mod reliability;
 #[path = "suite/report.rs"]
 mod report;
+#[cfg(feature = "serve")]
+#[path = "suite/serve.rs"]
+mod serve;
 #[path = "suite/structure.rs"]
 mod structure;
 #[path = "suite/user_defects.rs"]

@@ -203,6 +203,7 @@ fn issue11_11_every_subcommand_has_its_own_examples() {
         "plot",
         "report",
         "bench",
+        "serve",
     ] {
         let o = ruralgov(&[cmd, "--help"]);
         o.assert_success();
