@@ -210,36 +210,39 @@ def test_the_gil_is_released_while_the_model_runs():
     assert len(during) > 20, f"{len(during)} ticks during a {ended - started:.2f} s run"
 
 
-def test_ctrl_c_stops_a_run():
-    # About two minutes of simulation on one thread (2,000 villages for a century): stopped by
-    # SIGINT within a month of simulation, it ends in well under the 60 s allowed; a run that
-    # ignored the signal until it finished would exceed it.
-    code = textwrap.dedent(
-        f"""\
-        import ruralgov, sys, time
-        sc = (ruralgov.Scenario.load({str(SCENARIOS / "baseline.toml")!r})
-              .set("region.villages", 2000).set("run.end_year", 2100).set("output.villages", False))
-        print("started", flush=True)
-        try:
-            ruralgov.run(sc, threads=1)
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(3)
-        print("finished", flush=True)
-        """
+def interrupted(call: str, setup: str, wait: float, timeout: float, what: str) -> None:
+    """Run `setup` and then `call` in a fresh Python, send SIGINT after `wait` seconds, and
+    check that it ends in KeyboardInterrupt within `timeout` seconds."""
+    code = (
+        "import ruralgov, sys\n"
+        + setup
+        + "\nprint('started', flush=True)\ntry:\n    "
+        + call
+        + "\nexcept KeyboardInterrupt:\n    print('interrupted', flush=True)\n    sys.exit(3)\nprint('finished', flush=True)\n"
     )
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert p.stdout is not None
     assert p.stdout.readline().strip() == "started"
-    time.sleep(1.5)
+    time.sleep(wait)
     p.send_signal(signal.SIGINT)
     try:
-        out, _ = p.communicate(timeout=60)
+        out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         p.kill()
-        pytest.fail("the run did not stop on SIGINT")
+        pytest.fail(f"the {what} did not stop on SIGINT")
     assert p.returncode == 3, out
     assert "interrupted" in out
+
+
+def test_ctrl_c_stops_a_run():
+    # About two minutes of simulation on one thread (2,000 villages for a century): stopped by
+    # SIGINT within a month of simulation, it ends in well under the 60 s allowed; a run that
+    # ignored the signal until it finished would exceed it.
+    setup = (
+        f"sc = ruralgov.Scenario.load({str(SCENARIOS / 'baseline.toml')!r})"
+        ".set('region.villages', 2000).set('run.end_year', 2100).set('output.villages', False)"
+    )
+    interrupted("ruralgov.run(sc, threads=1)", setup, 1.5, 60, "run")
 
 
 def test_save_writes_the_run_and_never_overwrites(tmp_path):
@@ -330,29 +333,7 @@ def test_ctrl_c_stops_a_sweep_and_releases_its_folder(tmp_path):
         )
     )
     out = tmp_path / "long_out"
-    code = textwrap.dedent(
-        f"""\
-        import ruralgov, sys
-        print("started", flush=True)
-        try:
-            ruralgov.sweep({str(exp)!r}, out={str(out)!r}, jobs=2)
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(3)
-        print("finished", flush=True)
-        """
-    )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert p.stdout is not None
-    assert p.stdout.readline().strip() == "started"
-    time.sleep(2.0)
-    p.send_signal(signal.SIGINT)
-    try:
-        stdout, _ = p.communicate(timeout=45)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        pytest.fail("the sweep did not stop on SIGINT")
-    assert p.returncode == 3, stdout
+    interrupted(f"ruralgov.sweep({str(exp)!r}, out={str(out)!r}, jobs=2)", "", 2.0, 45, "sweep")
     assert not (out / ".ruralgov.lock").exists(), "the folder's lock was not released"
     assert not (out / "runs.csv").exists(), "an interrupted sweep must not look finished"
 

@@ -462,27 +462,33 @@ async fn lever(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, bytes: By
         Ok(e) => e,
         Err(r) => return r,
     };
-    let (reply, answer) = oneshot::channel();
-    if !e.send(Command::Lever {
+    let answer = ask(&e, |reply| Command::Lever {
         key: req.key,
         value: req.value,
         reply,
-    }) {
-        return bad(StatusCode::GONE, "the session has ended");
-    }
+    });
     match answer.await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(message)) => bad(StatusCode::BAD_REQUEST, message),
-        Err(_) => bad(StatusCode::GONE, "the session has ended"),
+        Err(r) => r,
     }
 }
 
-async fn snapshot(e: &Entry) -> Option<Arc<str>> {
+/// Send the command `make` builds around a reply channel and wait for the reply; a session
+/// that has ended answers 410.
+#[allow(clippy::result_large_err)] // the error is the response, returned at once
+async fn ask<T>(e: &Entry, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> std::result::Result<T, Response> {
+    let gone = || bad(StatusCode::GONE, "the session has ended");
     let (reply, answer) = oneshot::channel();
-    if !e.send(Command::Snapshot(reply)) {
-        return None;
+    if !e.send(make(reply)) {
+        return Err(gone());
     }
-    answer.await.ok()
+    answer.await.map_err(|_| gone())
+}
+
+/// The whole state of a session (a snapshot frame).
+async fn snapshot(e: &Entry) -> Option<Arc<str>> {
+    ask(e, Command::Snapshot).await.ok()
 }
 
 async fn state(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>) -> Response {
@@ -553,14 +559,10 @@ async fn village(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (reply, answer) = oneshot::channel();
-    if !e.send(Command::Village(copy, v, reply)) {
-        return bad(StatusCode::GONE, "the session has ended");
-    }
-    match answer.await {
+    match ask(&e, |reply| Command::Village(copy, v, reply)).await {
         Ok(Some(row)) => axum::Json(row).into_response(),
         Ok(None) => bad(StatusCode::NOT_FOUND, format!("no village {v} in this session")),
-        Err(_) => bad(StatusCode::GONE, "the session has ended"),
+        Err(r) => r,
     }
 }
 
@@ -570,11 +572,7 @@ async fn export(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, Query(q)
         Err(r) => return r,
     };
     let name = q.name.unwrap_or_else(|| format!("session-{id}"));
-    let (reply, answer) = oneshot::channel();
-    if !e.send(Command::Export(name.clone(), reply)) {
-        return bad(StatusCode::GONE, "the session has ended");
-    }
-    match answer.await {
+    match ask(&e, |reply| Command::Export(name.clone(), reply)).await {
         Ok(Ok(text)) => (
             [
                 (header::CONTENT_TYPE, "application/toml; charset=utf-8".to_string()),
@@ -587,7 +585,7 @@ async fn export(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, Query(q)
         )
             .into_response(),
         Ok(Err(m)) => bad(StatusCode::BAD_REQUEST, m),
-        Err(_) => bad(StatusCode::GONE, "the session has ended"),
+        Err(r) => r,
     }
 }
 
@@ -600,11 +598,7 @@ async fn csv(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, Query(q): Q
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (reply, answer) = oneshot::channel();
-    if !e.send(Command::Csv(copy, reply)) {
-        return bad(StatusCode::GONE, "the session has ended");
-    }
-    match answer.await {
+    match ask(&e, |reply| Command::Csv(copy, reply)).await {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -616,6 +610,6 @@ async fn csv(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, Query(q): Q
             bytes,
         )
             .into_response(),
-        Err(_) => bad(StatusCode::GONE, "the session has ended"),
+        Err(r) => r,
     }
 }
