@@ -26,7 +26,7 @@ use crate::scenario::{Scenario, Schedule};
 pub struct Session {
     loaded: Loaded<Scenario>,
     seed: u64,
-    /// Changed schedules by dotted key, as `--set` values (TOML text of the keyframes).
+    /// Changed schedules by dotted key (applied as `--set` overrides over the loaded scenario).
     changes: BTreeMap<String, Schedule>,
     world: World,
     /// Recorded months simulated (after the burn-in).
@@ -76,11 +76,20 @@ impl Session {
         &self.log
     }
 
-    /// The value the schedule `key` takes in the next month (`None` if it is not a schedule).
-    pub fn value_next(&self, key: &str) -> Option<f64> {
+    /// The values the schedules `keys` take in the next month (keys that are not schedules are
+    /// left out); the scenario is rendered once for all of them.
+    pub fn values_next<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<(&'k str, f64)> {
         let sc = &self.world.scenario;
-        let step = crate::model::burn_in_steps(sc) + self.months + 1;
-        schedule_of(sc, key).ok().map(|s| s.at(schedule_time(sc, step)))
+        let t = schedule_time(sc, crate::model::burn_in_steps(sc) + self.months + 1);
+        let Ok(root) = toml::Value::try_from(sc) else {
+            return Vec::new();
+        };
+        keys.into_iter()
+            .filter_map(|k| {
+                let s: Schedule = lookup_in(&root, k)?.try_into().ok()?;
+                Some((k, s.at(t)))
+            })
+            .collect()
     }
 
     /// Simulate the next month; `None` once the run's last month is done.
@@ -196,11 +205,16 @@ impl Session {
 
 /// The resolved value at dotted `key` of a scenario.
 fn lookup(sc: &Scenario, key: &str) -> Option<toml::Value> {
-    let mut v = toml::Value::try_from(sc).ok()?;
+    lookup_in(&toml::Value::try_from(sc).ok()?, key)
+}
+
+/// The value at dotted `key` of a rendered scenario.
+fn lookup_in(root: &toml::Value, key: &str) -> Option<toml::Value> {
+    let mut v = root;
     for part in key.split('.') {
-        v = v.get(part)?.clone();
+        v = v.get(part)?;
     }
-    Some(v)
+    Some(v.clone())
 }
 
 /// The current schedule at dotted `key` of a scenario.

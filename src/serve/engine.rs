@@ -48,7 +48,7 @@ pub struct Spec {
 
 /// Which copy a command is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Copy {
+pub enum Side {
     /// The starting copy (the only one outside A/B mode).
     A,
     /// The copy that takes the speaker's changes in A/B mode.
@@ -80,11 +80,11 @@ pub enum Command {
     /// The whole state (every month so far), for a page that (re)connects.
     Snapshot(oneshot::Sender<Arc<str>>),
     /// One village's figures.
-    Village(Copy, usize, oneshot::Sender<Option<Value>>),
+    Village(Side, usize, oneshot::Sender<Option<Value>>),
     /// The session's scenario file (the changed copy's) for `ruralgov run`.
     Export(String, oneshot::Sender<Result<String, String>>),
     /// A copy's metrics as `metrics.csv`.
-    Csv(Copy, oneshot::Sender<Vec<u8>>),
+    Csv(Side, oneshot::Sender<Vec<u8>>),
 }
 
 struct Run {
@@ -225,10 +225,10 @@ impl State {
         }
     }
 
-    fn copy(&self, c: Copy) -> Option<&Run> {
+    fn copy(&self, c: Side) -> Option<&Run> {
         match c {
-            Copy::A => self.runs.first(),
-            Copy::B => self.runs.get(1),
+            Side::A => self.runs.first(),
+            Side::B => self.runs.get(1),
         }
     }
 
@@ -336,9 +336,10 @@ impl State {
             "ab": self.runs.len() > 1,
             "series": SERIES,
             "levers": self.runs.last().map(|r| {
-                super::SLIDERS
-                    .iter()
-                    .filter_map(|(k, ..)| r.session.value_next(k).map(|v| (k.to_string(), json!(v))))
+                r.session
+                    .values_next(super::SLIDERS.iter().map(|s| s.0))
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), json!(v)))
                     .collect::<serde_json::Map<_, _>>()
             }),
             "copies": copies,

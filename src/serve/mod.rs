@@ -31,7 +31,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 use engine::{Command, Spec};
-pub use engine::{Copy, SERIES};
+pub use engine::{Side, SERIES};
 
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
@@ -135,7 +135,7 @@ fn bundled(dir: &Path) -> BTreeMap<String, PathBuf> {
                 continue;
             }
             if let Ok(l) = Scenario::load(&p, &[]) {
-                if crate::sim::estimate_bytes(&l.value) > 0 && within_live_limit(&l.value) {
+                if within_live_limit(&l.value) {
                     out.insert(l.value.name.clone(), p);
                 }
             }
@@ -534,11 +534,17 @@ struct Which {
     name: Option<String>,
 }
 
+/// The session `id` and the copy the query names.
 #[allow(clippy::result_large_err)] // the error is the response, returned at once
-fn which(q: &Which) -> std::result::Result<Copy, Response> {
+fn entry_side(app: &App, id: u64, q: &Which) -> std::result::Result<(Arc<Entry>, Side), Response> {
+    Ok((entry(app, id)?, which(q)?))
+}
+
+#[allow(clippy::result_large_err)] // the error is the response, returned at once
+fn which(q: &Which) -> std::result::Result<Side, Response> {
     match q.copy.as_deref() {
-        None | Some("a") => Ok(Copy::A),
-        Some("b") => Ok(Copy::B),
+        None | Some("a") => Ok(Side::A),
+        Some("b") => Ok(Side::B),
         Some(x) => Err(bad(
             StatusCode::BAD_REQUEST,
             format!("copy must be a or b, not \"{x}\""),
@@ -551,12 +557,8 @@ async fn village(
     UrlPath((id, v)): UrlPath<(u64, usize)>,
     Query(q): Query<Which>,
 ) -> Response {
-    let e = match entry(&app, id) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let copy = match which(&q) {
-        Ok(c) => c,
+    let (e, copy) = match entry_side(&app, id, &q) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match ask(&e, |reply| Command::Village(copy, v, reply)).await {
@@ -590,12 +592,8 @@ async fn export(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, Query(q)
 }
 
 async fn csv(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>, Query(q): Query<Which>) -> Response {
-    let e = match entry(&app, id) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let copy = match which(&q) {
-        Ok(c) => c,
+    let (e, copy) = match entry_side(&app, id, &q) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match ask(&e, |reply| Command::Csv(copy, reply)).await {
