@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod calibration;
 pub mod columnar;
 pub mod error;
 pub mod experiment;

@@ -48,6 +48,12 @@ Examples:
   ruralgov sweep X.toml --out part0 --shard 0/2 && ruralgov sweep X.toml --out part1 --shard 1/2
   ruralgov sweep X.toml --restart                           # discard an earlier sweep of X";
 
+const CALIBRATE_EXAMPLES: &str = "\
+Examples:
+  ruralgov calibrate scenarios/calibration/china_2000_2020.toml   # writes results/china_2000_2020/
+  ruralgov calibrate C.toml --jobs 2 --out results/cal            # killed? run it again: it resumes
+  ruralgov calibrate C.toml --restart                             # discard an earlier calibration";
+
 const SERVE_EXAMPLES: &str = "\
 Examples:
   ruralgov serve                                            # http://127.0.0.1:8700/, the baseline
@@ -169,6 +175,27 @@ enum Command {
         /// Table files: csv, parquet or both (parquet: runs, summary and sensitivity stay CSV too, for compare and report).
         #[arg(long, default_value = "csv", value_name = "FORMAT")]
         format: String,
+        /// Run even if the runs' estimated memory exceeds the machine's.
+        #[arg(long)]
+        no_memory_check: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Calibrate a scenario to observed data by history matching (resumable).
+    #[command(after_help = CALIBRATE_EXAMPLES)]
+    Calibrate {
+        /// Calibration file (TOML).
+        calibration: PathBuf,
+        /// Output folder [default: results/<calibration name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs in parallel [default: all cores]. Results do not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Discard an earlier calibration in the output folder.
+        #[arg(long)]
+        restart: bool,
         /// Run even if the runs' estimated memory exceeds the machine's.
         #[arg(long)]
         no_memory_check: bool,
@@ -371,6 +398,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             no_memory_check,
             quiet,
         ),
+        Command::Calibrate {
+            calibration,
+            out,
+            jobs,
+            restart,
+            no_memory_check,
+            quiet,
+        } => calibrate(&calibration, out, jobs, restart, no_memory_check, quiet),
         Command::Compare {
             dir,
             baseline,
@@ -511,6 +546,87 @@ fn parse_shard(s: &str) -> anyhow::Result<(u32, u32)> {
         return Err(ruralgov::Error::option("--shard", s, "expected I/N with 0 <= I < N, e.g. 0/4 ... 3/4").into());
     }
     Ok((i, n))
+}
+
+fn calibrate(
+    path: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    restart: bool,
+    no_memory_check: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use ruralgov::calibration::history_matching::{self, Progress};
+    let loaded = ruralgov::calibration::load(path)?;
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.calibration.name));
+    let opts = history_matching::Options {
+        out: out.clone(),
+        jobs: jobs.unwrap_or_else(ruralgov::limits::cores),
+        restart,
+        no_memory_check,
+        command: output::command_line(),
+    };
+    let show_bar = !quiet && std::io::stderr().is_terminal();
+    let bar = std::sync::Mutex::new(None::<ProgressBar>);
+    let started = Instant::now();
+    let progress = |p: Progress| {
+        let Ok(mut guard) = bar.lock() else { return };
+        match p {
+            Progress::Message(text) => {
+                if quiet {
+                    return;
+                }
+                match guard.as_ref() {
+                    Some(b) => b.println(text),
+                    None => eprintln!("{text}"),
+                }
+            }
+            Progress::Wave { wave, runs, .. } => {
+                if let Some(b) = guard.take() {
+                    b.finish_and_clear();
+                }
+                if show_bar {
+                    let b = ProgressBar::new(runs as u64);
+                    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} runs, ETA {eta}") {
+                        b.set_style(style.progress_chars("=> "));
+                    }
+                    b.set_message(format!("wave {wave}"));
+                    *guard = Some(b);
+                }
+            }
+            Progress::Runs { done, .. } => {
+                if let Some(b) = guard.as_ref() {
+                    b.set_position(done as u64);
+                }
+            }
+        }
+    };
+    let report = history_matching::run(&loaded, &opts, &progress);
+    if let Ok(mut guard) = bar.lock() {
+        if let Some(b) = guard.take() {
+            b.finish_and_clear();
+        }
+    }
+    let report = report?;
+    if !quiet {
+        if let Some(why) = &report.stopped {
+            println!("stopped early: {why}");
+        }
+        println!(
+            "{}: {} waves, {} parameter sets retained, {:.3}% of the parameter space left, in {:.1} s (peak memory {})",
+            loaded.calibration.name,
+            report.waves.len(),
+            report.retained,
+            100.0 * report.space_left,
+            started.elapsed().as_secs_f64(),
+            ruralgov::limits::bytes(output::peak_memory_bytes())
+        );
+        println!(
+            "wrote retained.csv, fit.csv, waves.csv and the waves' runs in {}",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

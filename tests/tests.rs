@@ -10,6 +10,8 @@
 
 #[path = "suite/bad_input.rs"]
 mod bad_input;
+#[path = "suite/calibrate.rs"]
+mod calibrate;
 #[path = "suite/calibration.rs"]
 mod calibration;
 #[path = "suite/cli.rs"]

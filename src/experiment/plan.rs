@@ -98,7 +98,7 @@ fn check_intensity(sc: &Scenario) -> Option<(String, f64)> {
 /// `key=value` override strings from a `set` table; a quoted key with dots
 /// (`"paths.legal.intensity" = 1`) and nested tables (`paths.legal.intensity = 1`) both name
 /// the dotted path.
-fn set_strings(table: &toml::Table) -> Vec<String> {
+pub fn set_strings(table: &toml::Table) -> Vec<String> {
     fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
         for (k, v) in t {
             let path = if prefix.is_empty() {
@@ -148,7 +148,15 @@ impl Plan {
         let arm_scenarios: Vec<Scenario> = arm_loaded.iter().map(|l| l.value.clone()).collect();
         check_windows(loaded, &arms, &arm_scenarios)?;
 
-        let factors: Vec<String> = e.factor.iter().map(|f| f.key.clone()).collect();
+        let from_file = if e.parameters.from.is_empty() {
+            None
+        } else {
+            Some(read_parameter_sets(&resolve(&e.parameters.from), e.parameters.draws)?)
+        };
+        let factors: Vec<String> = match &from_file {
+            Some(sets) => sets.keys.clone(),
+            None => e.factor.iter().map(|f| f.key.clone()).collect(),
+        };
         let whole: Vec<bool> = factors
             .iter()
             .map(|k| crate::scenario::load::is_integer_setting::<Scenario>(k) == Some(true))
@@ -159,7 +167,25 @@ impl Plan {
             path: loaded.path.clone(),
             problem: format!("sampling: {err}"),
         };
-        let mut points: Vec<Vec<f64>> = if factors.is_empty() {
+        let mut points: Vec<Vec<f64>> = if let Some(sets) = &from_file {
+            let runs = (sets.rows.len() as u64)
+                .saturating_mul(arms.len() as u64)
+                .saturating_mul(e.replications as u64);
+            if sets.rows.len() as u64 > crate::limits::MAX_POINTS || runs > crate::limits::MAX_RUNS {
+                return Err(Error::Experiment {
+                    path: loaded.path.clone(),
+                    problem: format!(
+                        "parameters.from: {} parameter sets x {} arms x {} replications = {runs} runs, more than an experiment may have ({} points, {} runs); use draws = N to take fewer sets",
+                        sets.rows.len(),
+                        arms.len(),
+                        e.replications,
+                        crate::limits::MAX_POINTS,
+                        crate::limits::MAX_RUNS
+                    ),
+                });
+            }
+            sets.rows.clone()
+        } else if factors.is_empty() {
             vec![Vec::new()]
         } else {
             match s.method {
@@ -234,6 +260,10 @@ impl Plan {
         for (name, sc) in plan.arms.iter().zip(&plan.arm_scenarios) {
             let json = serde_json::to_string(sc).unwrap_or_default();
             text.push_str(&format!("\n# arm {name}\n{json}"));
+        }
+        if let Some(sets) = &from_file {
+            // The sets themselves determine the results, not only the file's name.
+            text.push_str(&format!("\n# parameter sets {}", sets.digest));
         }
         text.push_str(&format!(
             "\n{}\n{}",
@@ -353,6 +383,121 @@ impl Plan {
             arm_loaded: Vec::new(),
         })
     }
+}
+
+/// Parameter sets read from a CSV file (`[parameters] from`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterSets {
+    /// The scenario keys, in the file's column order.
+    pub keys: Vec<String>,
+    /// One row of values per set.
+    pub rows: Vec<Vec<f64>>,
+    /// A hash of the keys and values (part of a plan's fingerprint).
+    pub digest: String,
+}
+
+/// Read parameter sets from `path`: every column whose name is a dotted scenario key that
+/// takes a number is a parameter, other columns (`set`, `max_implausibility`, ...) are
+/// ignored; `draws > 0` keeps the first `draws` rows. A cell that is not a number, a column
+/// named like a key that is not one, or a file without a parameter column is an error naming
+/// the file, line and column.
+pub fn read_parameter_sets(path: &Path, draws: u32) -> Result<ParameterSets> {
+    let shown = path.display().to_string();
+    let err = |line: Option<usize>, key: Option<&str>, msg: String| -> Error {
+        ScenarioError::new(Some(shown.clone()), line, key.map(str::to_string), msg).into()
+    };
+    let meta = std::fs::metadata(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: e,
+    })?;
+    if meta.len() > 64 * crate::limits::MAX_INPUT_BYTES {
+        return Err(err(
+            None,
+            None,
+            format!(
+                "the file has {} bytes; a file of parameter sets may have at most {}",
+                meta.len(),
+                64 * crate::limits::MAX_INPUT_BYTES
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        reason: e,
+    })?;
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err(err(
+            None,
+            None,
+            "the file is empty; expected a header row of scenario keys".into(),
+        ));
+    };
+    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let mut columns = Vec::new();
+    for (c, name) in names.iter().enumerate() {
+        if !name.contains('.') {
+            continue;
+        }
+        if crate::scenario::load::is_integer_setting::<Scenario>(name).is_none() {
+            return Err(err(
+                Some(1),
+                Some(name),
+                format!("column \"{name}\" is not a scenario setting"),
+            ));
+        }
+        columns.push((c, name.to_string()));
+    }
+    if columns.is_empty() {
+        return Err(err(
+            Some(1),
+            None,
+            format!(
+                "no column names a scenario setting (columns: {}); expected dotted keys such as migration.leave_base",
+                names.join(", ")
+            ),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        if draws > 0 && rows.len() >= draws as usize {
+            break;
+        }
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cells.len() != names.len() {
+            return Err(err(
+                Some(i + 1),
+                None,
+                format!("the row has {} cells, the header {}", cells.len(), names.len()),
+            ));
+        }
+        let mut row = Vec::with_capacity(columns.len());
+        for (c, key) in &columns {
+            let v: f64 = cells[*c].parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+                err(
+                    Some(i + 1),
+                    Some(key),
+                    format!("\"{}\" is not a finite number", cells[*c]),
+                )
+            })?;
+            row.push(v);
+        }
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(err(None, None, "the file has a header but no parameter sets".into()));
+    }
+    let keys: Vec<String> = columns.into_iter().map(|(_, k)| k).collect();
+    let mut canon = keys.join(",");
+    for r in &rows {
+        canon.push('\n');
+        canon.push_str(&r.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(","));
+    }
+    Ok(ParameterSets {
+        keys,
+        rows,
+        digest: crate::model::rng::hash_text(&canon, 0x5E75_0F5E_7500_0001),
+    })
 }
 
 fn arm_error(path: &Path, arm: &str, err: ScenarioError) -> Error {

@@ -61,6 +61,23 @@ pub struct Experiment {
     pub metric: Vec<MetricSpec>,
     /// Equal-budget scaling of path intensities.
     pub budget: Budget,
+    /// Parameter sets read from a file (a calibration's `retained.csv`) instead of factors.
+    pub parameters: Parameters,
+}
+
+/// `[parameters]`: design points read from a CSV file, one parameter set per row, for
+/// example the sets a calibration retained (`ruralgov calibrate` writes `retained.csv`).
+/// Every column whose name is a dotted scenario key (`migration.leave_base`) is a
+/// parameter; other columns (`set`, `max_implausibility`, ...) are ignored. Each row is a
+/// design point, crossed with the arms and the replications (common random numbers), so
+/// `compare` can separate parameter uncertainty from seed noise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Parameters {
+    /// CSV file of parameter sets, relative to the experiment file; empty = none.
+    pub from: String,
+    /// Use only the first `draws` rows (0 = all).
+    pub draws: u32,
 }
 
 impl Default for Experiment {
@@ -77,6 +94,7 @@ impl Default for Experiment {
             sampling: Sampling::default(),
             metric: Vec::new(),
             budget: Budget::default(),
+            parameters: Parameters::default(),
         }
     }
 }
@@ -170,6 +188,9 @@ pub enum Stat {
     Mean,
     /// The value in the last recorded month.
     End,
+    /// Relative change: the mean over the window divided by the mean over the first
+    /// simulated year, minus 1 (e.g. the change of the resident population since the start).
+    Growth,
 }
 
 /// `[[metric]]`.
@@ -191,6 +212,7 @@ impl MetricSpec {
     pub fn label(&self) -> String {
         match self.stat {
             Stat::End => format!("{}_end", self.name),
+            Stat::Growth => format!("{}_growth_{}_{}", self.name, self.from, self.to),
             Stat::Mean if self.from == 0 && self.to == 0 => format!("{}_mean", self.name),
             Stat::Mean => format!("{}_mean_{}_{}", self.name, self.from, self.to),
         }
@@ -199,21 +221,26 @@ impl MetricSpec {
     /// Reduce a run's recorded metrics to one number.
     pub fn reduce(&self, rows: &[Metrics]) -> f64 {
         let value = |m: &Metrics| m.get(&self.name).unwrap_or(f64::NAN);
+        let mean_over = |from: i32, to: i32| {
+            let (mut sum, mut n) = (0.0, 0usize);
+            for m in rows {
+                if (from == 0 || m.year >= from) && (to == 0 || m.year < to) {
+                    sum += value(m);
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                f64::NAN
+            } else {
+                sum / n as f64
+            }
+        };
         match self.stat {
             Stat::End => rows.last().map(value).unwrap_or(f64::NAN),
-            Stat::Mean => {
-                let (mut sum, mut n) = (0.0, 0usize);
-                for m in rows {
-                    if (self.from == 0 || m.year >= self.from) && (self.to == 0 || m.year < self.to) {
-                        sum += value(m);
-                        n += 1;
-                    }
-                }
-                if n == 0 {
-                    f64::NAN
-                } else {
-                    sum / n as f64
-                }
+            Stat::Mean => mean_over(self.from, self.to),
+            Stat::Growth => {
+                let first = rows.first().map_or(0, |m| m.year);
+                mean_over(self.from, self.to) / mean_over(first, first + 1) - 1.0
             }
         }
     }
@@ -374,6 +401,20 @@ impl Validate for Experiment {
                     format!("window [{}, {}) is empty: to must be after from", m.from, m.to),
                 );
             }
+        }
+        for (i, m) in self.metric.iter().enumerate() {
+            if m.stat == Stat::Growth && (m.from == 0 || m.to == 0) {
+                v.error(
+                    format!("metric[{i}].from"),
+                    "stat = \"growth\" needs a window of years (from and to): the mean over it is compared with the first simulated year",
+                );
+            }
+        }
+        if !self.parameters.from.is_empty() && !self.factor.is_empty() {
+            v.error(
+                "parameters.from",
+                "an experiment takes its design points either from [[factor]] or from parameters.from, not both",
+            );
         }
         v.range(
             "budget.per_village_per_year",

@@ -264,6 +264,22 @@ impl Csv {
             .position(|h| h == name)
             .unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
     }
+
+    /// A column's values as numbers (empty cells as NaN).
+    pub fn column(&self, name: &str) -> Vec<f64> {
+        let c = self.col(name);
+        self.rows
+            .iter()
+            .map(|r| {
+                if r[c].is_empty() {
+                    f64::NAN
+                } else {
+                    r[c].parse()
+                        .unwrap_or_else(|_| panic!("column {name}: {:?} is not a number", r[c]))
+                }
+            })
+            .collect()
+    }
 }
 
 /// Run `ruralgov <args> --out <dir>/out` in `dir` and check that it was refused cleanly (see

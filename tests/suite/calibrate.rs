@@ -1,0 +1,427 @@
+//! `ruralgov calibrate` (history matching, docs/calibration.md) and experiments that take
+//! their parameter sets from a file (`[parameters] from`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ruralgov::calibration::history_matching::{self, Options};
+use ruralgov::scenario::Scenario;
+
+use crate::util::{arg, assert_clean_error, ruralgov, tiny, write, Csv, BIN};
+
+/// The truth of the synthetic calibration.
+const TRUE_LEAVE: f64 = 0.06;
+const TRUE_TURNOUT: f64 = 0.3;
+
+/// One run of tiny at the true parameters with a seed the calibration never uses: the
+/// "world", one realisation of the model (migrant share 2008-09 and turnout 2007-09).
+fn synthetic_world() -> (f64, f64) {
+    let mut sc = Scenario::load(
+        &tiny(),
+        &[
+            format!("migration.leave_base={TRUE_LEAVE}"),
+            format!("governance.turnout_base={TRUE_TURNOUT}"),
+        ],
+    )
+    .unwrap()
+    .value;
+    sc.run.seed = 987_654;
+    let out = ruralgov::sim::run(&sc, 1, |_, _| {}).unwrap();
+    let mean = |from: i32, to: i32, f: &dyn Fn(&ruralgov::model::observe::Metrics) -> f64| {
+        let xs: Vec<f64> = out
+            .metrics
+            .iter()
+            .filter(|m| m.year >= from && m.year < to)
+            .map(f)
+            .collect();
+        xs.iter().sum::<f64>() / xs.len() as f64
+    };
+    (mean(2008, 2010, &|m| m.migrant_share), mean(2007, 2010, &|m| m.turnout))
+}
+
+fn calibration_text(migrants: f64, turnout: f64, waves: u32, points: u32) -> String {
+    format!(
+        r#"name = "synthetic"
+description = "Recover known parameters from targets made by the model itself."
+base = '{}'
+seed = 11
+replications = 2
+
+[[target]]
+name = "migrants"
+metric = "migrant_share"
+from = 2008
+to = 2010
+value = {migrants}
+sd = 0.002
+source = "one run of the model at the true parameters"
+
+[[target]]
+name = "turnout"
+metric = "turnout"
+from = 2007
+to = 2010
+value = {turnout}
+sd = 0.002
+source = "one run of the model at the true parameters"
+
+[[parameter]]
+key = "migration.leave_base"
+range = [0.01, 0.2]
+scale = "log"
+reason = "test"
+
+[[parameter]]
+key = "governance.turnout_base"
+range = [0.0, 0.7]
+reason = "test"
+
+[method]
+waves = {waves}
+points = {points}
+candidates = 4000
+nroy_samples = 400
+"#,
+        tiny().display()
+    )
+}
+
+#[test]
+fn history_matching_recovers_known_parameters_from_a_synthetic_target_set() {
+    let (migrants, turnout) = synthetic_world();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "synthetic.toml",
+        &calibration_text(migrants, turnout, 3, 16),
+    );
+    let loaded = ruralgov::calibration::load(&file).unwrap();
+    let out = dir.path().join("out");
+    let opts = Options {
+        out: out.clone(),
+        jobs: 2,
+        restart: false,
+        no_memory_check: false,
+        command: "test".into(),
+    };
+    let report = history_matching::run(&loaded, &opts, &|_| {}).unwrap();
+    assert_eq!(report.waves.len(), 3, "{report:?}");
+    assert!(report.stopped.is_none(), "{report:?}");
+    // The data rule out most of the space ...
+    assert!(
+        report.space_left < 0.25,
+        "history matching left {:.1}% of the space",
+        100.0 * report.space_left
+    );
+    // ... but not the truth: the sample of the space left spans it, with points close to it.
+    let nroy = Csv::read(&out.join("nroy.csv"));
+    let leave: Vec<f64> = nroy.column("migration.leave_base");
+    let turn: Vec<f64> = nroy.column("governance.turnout_base");
+    assert!(leave.len() > 50, "only {} samples of the space left", leave.len());
+    let span = |xs: &[f64]| {
+        (
+            xs.iter().cloned().fold(f64::INFINITY, f64::min),
+            xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let (l0, l1) = span(&leave);
+    let (t0, t1) = span(&turn);
+    assert!(
+        (l0..=l1).contains(&TRUE_LEAVE) && (t0..=t1).contains(&TRUE_TURNOUT),
+        "the truth ({TRUE_LEAVE}, {TRUE_TURNOUT}) was ruled out: the space left spans leave [{l0}, {l1}], turnout [{t0}, {t1}]"
+    );
+    let near = leave
+        .iter()
+        .zip(&turn)
+        .filter(|(l, t)| ((l.ln() - TRUE_LEAVE.ln()) / 3.0).abs() < 0.1 && ((*t - TRUE_TURNOUT) / 0.7).abs() < 0.1)
+        .count();
+    assert!(near > 0, "no sample of the space left lies near the truth");
+    // The leaving hazard is identified by the migrant share: its range shrinks.
+    assert!(
+        l1.ln() - l0.ln() < 0.6 * (0.2f64.ln() - 0.01f64.ln()),
+        "leave_base not narrowed: [{l0}, {l1}]"
+    );
+    // Retained sets were simulated and fit the targets.
+    let retained = Csv::read(&out.join("retained.csv"));
+    assert!(retained.rows.len() >= 3, "{} sets retained", retained.rows.len());
+    for w in 1..=3 {
+        let loo = Csv::read(&out.join(format!("wave-{w}/loo.csv")));
+        let z = loo.column("z");
+        let within = z.iter().filter(|z| z.abs() < 3.0).count() as f64 / z.len() as f64;
+        assert!(
+            within >= 0.85,
+            "wave {w}: only {:.0}% of leave-one-out errors within 3 sd",
+            100.0 * within
+        );
+    }
+    // The best point is a scenario that runs.
+    let best = out.join("best.toml");
+    let sc = Scenario::load(&best, &[]).unwrap().value;
+    assert!((0.01..=0.2).contains(&sc.migration.leave_base));
+}
+
+fn files_of() -> Vec<PathBuf> {
+    let mut names: Vec<PathBuf> = [
+        "waves.csv",
+        "implausibility.csv",
+        "retained.csv",
+        "nroy.csv",
+        "fit.csv",
+        "best.toml",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    for w in 1..=3 {
+        for f in [
+            "design.csv",
+            "experiment.toml",
+            "loo.csv",
+            "emulators.csv",
+            "sweep/runs.csv",
+            "sweep/model.csv",
+        ] {
+            names.push(PathBuf::from(format!("wave-{w}/{f}")));
+        }
+    }
+    names
+}
+
+fn finished_runs(sweep: &Path) -> usize {
+    fs::read_dir(sweep.join(".sweep/runs"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_calibration_resumes_to_identical_outputs() {
+    let (migrants, turnout) = synthetic_world();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "synthetic.toml",
+        &calibration_text(migrants, turnout, 3, 24),
+    );
+    let whole = dir.path().join("whole");
+    let killed = dir.path().join("killed");
+    let args = |out: &Path| {
+        vec![
+            "calibrate".to_string(),
+            arg(&file),
+            "--out".into(),
+            arg(out),
+            "--jobs".into(),
+            "1".into(),
+            "--quiet".into(),
+        ]
+    };
+    ruralgov(&args(&whole)).assert_success();
+
+    // Kill it once a few runs of the second wave have finished: the first wave's emulators
+    // and the second wave's design must come out the same when it starts again.
+    let mut child = Command::new(BIN)
+        .args(args(&killed))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let wave2 = killed.join("wave-2/sweep");
+    while finished_runs(&wave2) < 3 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the calibration ended ({status}) before it could be killed in wave 2");
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "wave 2 never started");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the calibration finished before it was killed");
+    assert!(
+        !killed.join("manifest.json").exists(),
+        "an interrupted calibration looks complete"
+    );
+    let o = ruralgov(&args(&killed));
+    o.assert_success();
+    for f in files_of() {
+        let a = fs::read(whole.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let b = fs::read(killed.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(a == b, "{} differs after resuming", f.display());
+    }
+    // A changed calibration is refused in the same folder, and --restart discards the old one.
+    let changed = write(
+        dir.path(),
+        "synthetic.toml",
+        &calibration_text(migrants, turnout, 3, 25),
+    );
+    let o = ruralgov(&args(&killed));
+    assert_clean_error(&o, &["a calibration of a different file", "--restart"]);
+    let _ = changed;
+}
+
+fn bad(dir: &Path, text: &str) -> (PathBuf, String) {
+    let file = write(dir, "bad.toml", text);
+    let out = dir.join("never");
+    let o = ruralgov(&["calibrate".to_string(), arg(&file), "--out".into(), arg(&out)]);
+    let err = assert_clean_error(&o, &["bad.toml"]);
+    assert!(!out.exists(), "a refused calibration created its output folder");
+    // validate says the same.
+    let v = ruralgov(&["validate".to_string(), arg(&file)]);
+    assert_clean_error(&v, &["bad.toml"]);
+    (file, err)
+}
+
+#[test]
+fn bad_calibration_files_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = calibration_text(0.3, 0.7, 2, 10);
+    // An unknown key, with the line and the closest known key.
+    let (_, e) = bad(dir.path(), &good.replace("value = 0.3", "vaule = 0.3"));
+    assert!(
+        e.contains("line 12") && e.contains("vaule") && e.contains("value"),
+        "{e}"
+    );
+    // A target without its source.
+    let (_, e) = bad(
+        dir.path(),
+        &good.replacen("source = \"one run of the model at the true parameters\"\n", "", 1),
+    );
+    assert!(e.contains("target[0].source"), "{e}");
+    // A metric that is not a column.
+    let (_, e) = bad(dir.path(), &good.replace("metric = \"turnout\"", "metric = \"turnot\""));
+    assert!(e.contains("turnot") && e.contains("did you mean \"turnout\""), "{e}");
+    // A parameter that is not a setting; a reversed range; a range the scenario refuses.
+    let (_, e) = bad(
+        dir.path(),
+        &good.replace("key = \"migration.leave_base\"", "key = \"migration.leave\""),
+    );
+    assert!(
+        e.contains("parameter[0].key") && e.contains("not a scenario setting"),
+        "{e}"
+    );
+    let (_, e) = bad(dir.path(), &good.replace("range = [0.0, 0.7]", "range = [0.7, 0.0]"));
+    assert!(e.contains("parameter[1].range") && e.contains("low < high"), "{e}");
+    let (_, e) = bad(dir.path(), &good.replace("range = [0.0, 0.7]", "range = [0.0, 7.0]"));
+    assert!(
+        e.contains("parameter[1].range") && e.contains("governance.turnout_base"),
+        "{e}"
+    );
+    // A window outside the simulated years.
+    let (_, e) = bad(
+        dir.path(),
+        &good.replace("from = 2008\nto = 2010", "from = 2008\nto = 2031"),
+    );
+    assert!(e.contains("target[0].from") && e.contains("outside the runs"), "{e}");
+    // No uncertainty.
+    let (_, e) = bad(dir.path(), &good.replacen("sd = 0.002", "sd = 0", 1));
+    assert!(e.contains("target[0].sd") && e.contains("standard deviation"), "{e}");
+    // Too few points for the parameters.
+    let (_, e) = bad(dir.path(), &good.replace("points = 10", "points = 4"));
+    assert!(e.contains("method.points"), "{e}");
+}
+
+const SETS: &str = "set,migration.leave_base,governance.turnout_base,max_implausibility\n\
+0,0.03,0.2,1.5\n\
+1,0.05,0.3,0.9\n\
+2,0.08,0.4,2.1\n";
+
+fn parameter_experiment(dir: &Path, sets: &str, draws: u32) -> PathBuf {
+    write(dir, "sets.csv", sets);
+    write(
+        dir,
+        "exp.toml",
+        &format!(
+            r#"name = "from_sets"
+base = '{}'
+seed = 3
+replications = 2
+
+[[arm]]
+name = "baseline"
+
+[[arm]]
+name = "legal"
+set = {{ "paths.legal.intensity" = 1.0 }}
+
+[parameters]
+from = "sets.csv"
+draws = {draws}
+
+[[metric]]
+name = "governance_index"
+"#,
+            tiny().display()
+        ),
+    )
+}
+
+#[test]
+fn an_experiment_takes_its_parameter_sets_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = parameter_experiment(dir.path(), SETS, 0);
+    let out = dir.path().join("out");
+    ruralgov(&[
+        "sweep".to_string(),
+        arg(&exp),
+        "--out".into(),
+        arg(&out),
+        "--quiet".into(),
+    ])
+    .assert_success();
+    let runs = Csv::read(&out.join("runs.csv"));
+    assert_eq!(runs.rows.len(), 2 * 3 * 2);
+    let leave = runs.column("migration.leave_base");
+    let point = runs.column("point");
+    for (l, p) in leave.iter().zip(&point) {
+        assert_eq!(*l, [0.03, 0.05, 0.08][*p as usize]);
+    }
+    // The sets are part of the plan: a changed file is a changed plan.
+    write(dir.path(), "sets.csv", &SETS.replace("0.08", "0.09"));
+    let o = ruralgov(&["sweep".to_string(), arg(&exp), "--out".into(), arg(&out)]);
+    assert_clean_error(&o, &["different plan"]);
+    // draws takes the first rows.
+    let dir2 = tempfile::tempdir().unwrap();
+    let exp2 = parameter_experiment(dir2.path(), SETS, 2);
+    let loaded = ruralgov::experiment::spec::load(&exp2).unwrap();
+    let plan = ruralgov::experiment::plan::Plan::build(&loaded).unwrap();
+    assert_eq!(plan.points, vec![vec![0.03, 0.2], vec![0.05, 0.3]]);
+}
+
+#[test]
+fn bad_parameter_files_name_the_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = parameter_experiment(dir.path(), &SETS.replace("0.05,0.3", "0.05,high"), 0);
+    let o = ruralgov(&["validate".to_string(), arg(&exp)]);
+    assert_clean_error(
+        &o,
+        &[
+            "sets.csv",
+            "line 3",
+            "governance.turnout_base",
+            "\"high\" is not a finite number",
+        ],
+    );
+    let exp = parameter_experiment(
+        dir.path(),
+        &SETS.replace("governance.turnout_base", "governance.turnout"),
+        0,
+    );
+    let o = ruralgov(&["validate".to_string(), arg(&exp)]);
+    assert_clean_error(
+        &o,
+        &["sets.csv", "line 1", "governance.turnout", "not a scenario setting"],
+    );
+    let exp = parameter_experiment(dir.path(), &SETS.replace("0.08,0.4", "0.08,4.0"), 0);
+    let o = ruralgov(&["validate".to_string(), arg(&exp)]);
+    assert_clean_error(&o, &["governance.turnout_base"]);
+    fs::remove_file(dir.path().join("sets.csv")).unwrap();
+    let o = ruralgov(&["validate".to_string(), arg(&exp)]);
+    assert_clean_error(&o, &["sets.csv"]);
+}
