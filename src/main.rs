@@ -414,8 +414,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let _lock = Lock::acquire(&existing(&dir)?, &output::command_line())?;
             let rows = ruralgov::experiment::compare::compare(&dir, baseline.as_deref(), bootstrap)?;
             let path = ruralgov::experiment::compare::write(&dir, &rows)?;
+            let ranks = ruralgov::experiment::compare::ranking(&dir, baseline.as_deref())?;
+            let ranked = ruralgov::experiment::compare::write_ranking(&dir, &ranks)?;
             print_out(&ruralgov::experiment::compare::render(&rows))?;
             eprintln!("wrote {}", path.display());
+            if let Some(p) = ranked {
+                eprintln!("wrote {}", p.display());
+            }
             Ok(())
         }
         Command::Sensitivity { dir } => {

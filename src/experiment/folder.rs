@@ -56,7 +56,7 @@ pub fn run_file(out: &Path, id: u32, ext: &str) -> PathBuf {
 }
 
 /// Files a finished sweep (and `compare`) writes into its folder, besides `.sweep/`.
-pub const OUTPUTS: [&str; 12] = [
+pub const OUTPUTS: [&str; 13] = [
     "runs.csv",
     "model.csv",
     "villages.csv",
@@ -64,6 +64,7 @@ pub const OUTPUTS: [&str; 12] = [
     "sensitivity.csv",
     "manifest.json",
     "compare.csv",
+    "ranking.csv",
     "runs.parquet",
     "model.parquet",
     "villages.parquet",

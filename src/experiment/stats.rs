@@ -28,6 +28,19 @@ pub fn mean(xs: &[f64]) -> f64 {
     m + correction
 }
 
+/// The `p` quantile of `xs` (NaN values left out) by linear interpolation between order
+/// statistics (Hyndman and Fan's type 7, the default of R and numpy); NaN for no values.
+pub fn quantile(xs: &[f64], p: f64) -> f64 {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let h = (v.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
 /// Sample standard deviation of `xs` with the `n − 1` divisor, by the corrected two-pass
 /// formula `s² = (Σd² − (Σd)² / n) / (n − 1)` with `d = x − mean` (Chan, Golub and LeVeque
 /// 1983), which is accurate even when the mean is large compared with the spread.

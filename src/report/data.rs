@@ -501,6 +501,7 @@ fn read_compare(path: &Path) -> std::result::Result<Vec<compare::Row>, String> {
             bootstrap: boot.map(|i| num(r, i).max(0.0) as usize).unwrap_or(0),
             extra_spend: num(r, cols[11]),
             per_100k_yuan: opt(r, cols[12]),
+            ..compare::Row::default()
         })
         .collect())
 }

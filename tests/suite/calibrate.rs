@@ -350,6 +350,10 @@ name = "baseline"
 name = "legal"
 set = {{ "paths.legal.intensity" = 1.0 }}
 
+[[arm]]
+name = "culture"
+set = {{ "paths.culture.intensity" = 1.0 }}
+
 [parameters]
 from = "sets.csv"
 draws = {draws}
@@ -376,12 +380,71 @@ fn an_experiment_takes_its_parameter_sets_from_a_file() {
     ])
     .assert_success();
     let runs = Csv::read(&out.join("runs.csv"));
-    assert_eq!(runs.rows.len(), 2 * 3 * 2);
+    assert_eq!(runs.rows.len(), 3 * 3 * 2);
     let leave = runs.column("migration.leave_base");
     let point = runs.column("point");
     for (l, p) in leave.iter().zip(&point) {
         assert_eq!(*l, [0.03, 0.05, 0.08][*p as usize]);
     }
+
+    // compare: parameter uncertainty apart from seed noise, and ranking probabilities.
+    ruralgov(&["compare".to_string(), arg(&out)]).assert_success();
+    let cmp = Csv::read(&out.join("compare.csv"));
+    let (arm_c, metric) = (cmp.col("arm"), cmp.col("metric"));
+    let value = |r: &Vec<String>, c: &str| -> f64 { r[cmp.col(c)].parse().unwrap() };
+    let mut p_first_sum = 0.0;
+    for r in &cmp.rows {
+        assert_eq!(r[metric], "governance_index_mean");
+        assert_eq!(value(r, "sets"), 3.0);
+        let (lo, hi, d) = (value(r, "param_low"), value(r, "param_high"), value(r, "difference"));
+        assert!(
+            lo <= d && d <= hi,
+            "difference {d} outside its parameter range [{lo}, {hi}]"
+        );
+        let share = value(r, "param_share");
+        assert!((0.0..=1.0).contains(&share));
+        p_first_sum += value(r, "p_first");
+        // The split: the variance of the per-set means is the parameter part plus the seed
+        // part over the replicates (when the parameter part is not clipped at zero).
+        let arm_i = ["baseline", "legal", "culture"]
+            .iter()
+            .position(|a| *a == r[arm_c])
+            .unwrap();
+        let g = runs.column("governance_index_mean");
+        let arm_col = runs.col("arm");
+        let mut set_means = Vec::new();
+        for p in 0..3 {
+            let d: Vec<f64> = (0..runs.rows.len())
+                .filter(|&k| point[k] == p as f64 && runs.rows[k][arm_col] == r[arm_c])
+                .map(|k| {
+                    let rep = &runs.rows[k][runs.col("replicate")];
+                    let b = (0..runs.rows.len())
+                        .find(|&j| {
+                            point[j] == p as f64
+                                && runs.rows[j][arm_col] == "baseline"
+                                && &runs.rows[j][runs.col("replicate")] == rep
+                        })
+                        .unwrap();
+                    g[k] - g[b]
+                })
+                .collect();
+            set_means.push(d.iter().sum::<f64>() / d.len() as f64);
+        }
+        let m = set_means.iter().sum::<f64>() / 3.0;
+        let between = set_means.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 2.0;
+        let (ps, ss) = (value(r, "param_sd"), value(r, "seed_sd"));
+        if ps > 0.0 {
+            assert!(
+                (ps * ps + ss * ss / 2.0 - between).abs() < 1e-12,
+                "arm {arm_i}: {ps}^2 + {ss}^2/2 != {between}"
+            );
+        }
+    }
+    assert!((p_first_sum - 1.0).abs() < 1e-12, "P(first) sums to {p_first_sum}");
+    let ranking = Csv::read(&out.join("ranking.csv"));
+    assert_eq!(ranking.rows.len(), 2);
+    let pr = ranking.column("probability");
+    assert!((pr[0] + pr[1] - 1.0).abs() < 1e-12);
     // The sets are part of the plan: a changed file is a changed plan.
     write(dir.path(), "sets.csv", &SETS.replace("0.08", "0.09"));
     let o = ruralgov(&["sweep".to_string(), arg(&exp), "--out".into(), arg(&out)]);
