@@ -1262,6 +1262,7 @@ mod tests {
             bootstrap: 0,
             extra_spend: 0.0,
             per_100k_yuan: None,
+            ..Default::default()
         };
         // A large but uncertain effect ranks above a small precise one: size, not z.
         let rows = vec![row("small", "m1", 0.1), row("big", "m1", -2.0), row("x", "m0", 0.01)];
