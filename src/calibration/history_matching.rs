@@ -194,6 +194,7 @@ fn prepare(loaded: &Loaded, opts: &Options) -> Result<()> {
             .unwrap_or_default()
     };
     if opts.restart && state.exists() {
+        crate::output::remove_derived(out)?;
         for d in wave_dirs() {
             fs::remove_dir_all(&d).map_err(|e| Error::Write { path: d, reason: e })?;
         }
@@ -866,6 +867,8 @@ fn finish(
             serde_json::to_string_pretty(&manifest).map_err(|e| Error::render("manifest.json", e))?,
         ),
     ];
+    // Charts and a report of an earlier finish describe other files: remove them.
+    crate::output::remove_derived(out)?;
     let stale = out.join("manifest.json");
     if stale.exists() {
         fs::remove_file(&stale).map_err(|e| Error::Write { path: stale, reason: e })?;

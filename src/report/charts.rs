@@ -71,6 +71,16 @@ pub(crate) enum Body {
         unit: String,
         colour: RGBColor,
     },
+    /// Every design point's largest implausibility, by wave, with the cut-off.
+    Implausibility { waves: Vec<Vec<f64>>, cutoff: f64 },
+    /// Pairs of parameters: the space left (grey) and the retained sets (coloured), each
+    /// parameter on its prior range.
+    Pairs {
+        names: Vec<String>,
+        ranges: Vec<String>,
+        nroy: Vec<Vec<f64>>,
+        retained: Vec<Vec<f64>>,
+    },
     /// Sobol indices with intervals.
     Sobol {
         factors: Vec<String>,
@@ -216,6 +226,7 @@ pub(crate) fn build(f: &Folder) -> (Vec<Chart>, Vec<Skipped>) {
                     .into(),
             );
         }
+        Kind::Calibration(c) => calibration(c, &mut charts, &mut skipped),
         Kind::Sweep(s) => {
             match &s.model {
                 Ok(model) => {
@@ -285,6 +296,163 @@ pub(crate) fn build(f: &Folder) -> (Vec<Chart>, Vec<Skipped>) {
         }
     }
     (charts, skipped)
+}
+
+/// The charts of a calibration: implausibility by wave, the pairs of the retained space, and
+/// the retained sets' runs against every target.
+fn calibration(c: &data::Calibration, charts: &mut Vec<Chart>, skipped: &mut Vec<Skipped>) {
+    let cal = &c.spec;
+    let cutoff = cal.method.cutoff;
+    let nw = c.waves.len();
+    let waves: Vec<Vec<f64>> = (1..=nw as u32)
+        .map(|w| c.design.iter().filter(|d| d.0 == w).map(|d| d.1).collect())
+        .collect();
+    if waves.iter().any(|w| !w.is_empty()) {
+        let within: Vec<String> = c
+            .waves
+            .iter()
+            .map(|w| format!("wave {}: {} of {}", w.0, w.3, w.1))
+            .collect();
+        charts.push(Chart {
+            name: "calibration_implausibility".into(),
+            title: "Implausibility of the design points, by wave".into(),
+            subtitle: format!("within the cut-off {cutoff}: {}", within.join(", ")),
+            caption: format!(
+                "Each dot is one design point: the largest over the targets of |observed - simulated mean| / sd, where the sd counts the observation's uncertainty, the model discrepancy and the seed noise. Points above the dashed cut-off ({cutoff}) cannot match the data; later waves sample only the space the earlier waves' emulators left, so their points fall below it. Values above {} are drawn at the top.",
+                4.0 * cutoff
+            ),
+            body: Body::Implausibility { waves, cutoff },
+        });
+    } else {
+        skipped.push(Skipped {
+            chart: "calibration_implausibility".into(),
+            reason: "implausibility.csv is missing or empty".into(),
+        });
+    }
+    let unit = |p: &crate::calibration::Parameter, v: &[f64], i: usize| p.to_unit(v[i]);
+    let to_unit = |sets: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        sets.iter()
+            .map(|v| cal.parameter.iter().enumerate().map(|(i, p)| unit(p, v, i)).collect())
+            .collect()
+    };
+    match (&c.retained, &c.nroy) {
+        (Ok(retained), nroy) if cal.parameter.len() >= 2 => {
+            let nroy = nroy.as_ref().map(|n| to_unit(n)).unwrap_or_default();
+            charts.push(Chart {
+                name: "calibration_pairs".into(),
+                title: "The parameter space the data leave".into(),
+                subtitle: format!(
+                    "{} retained sets (coloured) and {} samples of the space not ruled out (grey), each axis the prior range",
+                    retained.len(),
+                    nroy.len()
+                ),
+                caption: "Every pair of free parameters, each on its prior range (log scale where the calibration says so). Grey: samples of the space the emulators of every wave leave; coloured: the last wave's parameter sets that passed the cut-off when simulated, the sets experiments use. A cloud filling its panel means the targets do not constrain that pair; a diagonal band means they constrain a combination.".into(),
+                body: Body::Pairs {
+                    names: cal.parameter.iter().map(|p| p.key.clone()).collect(),
+                    ranges: cal
+                        .parameter
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{} to {}{}",
+                                p.range.first().copied().unwrap_or(f64::NAN),
+                                p.range.get(1).copied().unwrap_or(f64::NAN),
+                                if p.scale == crate::calibration::Scale::Log { " (log)" } else { "" }
+                            )
+                        })
+                        .collect(),
+                    nroy,
+                    retained: to_unit(retained),
+                },
+            });
+        }
+        (Err(e), _) => skipped.push(Skipped {
+            chart: "calibration_pairs".into(),
+            reason: e.clone(),
+        }),
+        _ => skipped.push(Skipped {
+            chart: "calibration_pairs".into(),
+            reason: "a pairs plot needs at least two free parameters".into(),
+        }),
+    }
+    match &c.predictive {
+        Ok(series) => {
+            for (t, (target, s)) in cal.target.iter().zip(series).enumerate() {
+                let name = format!("calibration_fit_{}", safe(&target.name));
+                if s.is_empty() {
+                    skipped.push(Skipped {
+                        chart: name,
+                        reason: format!("the last wave's model.csv has no column {}", target.metric),
+                    });
+                    continue;
+                }
+                let (title, unit) = style::metric(&target.metric);
+                let growth = target.stat == crate::experiment::spec::Stat::Growth;
+                let sd = (target.sd.powi(2) + target.discrepancy.powi(2)).sqrt();
+                let mut lines = vec![Line {
+                    label: "retained sets, 95%".into(),
+                    colour: style::SINGLE,
+                    x: s.iter().map(|p| p.0).collect(),
+                    y: s.iter().map(|p| p.1).collect(),
+                    low: s.iter().map(|p| p.2).collect(),
+                    high: s.iter().map(|p| p.3).collect(),
+                }];
+                if target.from != 0 && target.to != 0 {
+                    let x = vec![target.from as f64, target.to as f64];
+                    lines.push(Line {
+                        label: "observed ±2 sd".into(),
+                        colour: style::PALETTE[1],
+                        x,
+                        y: vec![target.value; 2],
+                        low: vec![target.value - 2.0 * sd; 2],
+                        high: vec![target.value + 2.0 * sd; 2],
+                    });
+                }
+                let (m, lo, hi) = c.fit.get(t).copied().unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+                charts.push(Chart {
+                    name,
+                    title: if growth {
+                        format!("{title}: change since the first year")
+                    } else {
+                        title.clone()
+                    },
+                    subtitle: format!(
+                        "target {}: observed {}, retained sets {} [{}, {}]",
+                        target.name,
+                        crate::output::num(target.value),
+                        fmt_short(m),
+                        fmt_short(lo),
+                        fmt_short(hi)
+                    ),
+                    caption: format!(
+                        "Posterior-predictive check of the target {} ({}): the runs of every retained parameter set of the last wave (median and 95% of runs at each month){}; the observed value over its window with +-2 sd of its uncertainty (observation {} and model discrepancy {}). Source: {}.",
+                        target.name,
+                        target.metric_spec().label(),
+                        if growth { ", each run relative to its own first year" } else { "" },
+                        crate::output::num(target.sd),
+                        crate::output::num(target.discrepancy),
+                        target.source
+                    ),
+                    body: Body::Lines {
+                        unit: if growth { "relative change".into() } else { unit },
+                        lines,
+                    },
+                });
+            }
+        }
+        Err(e) => skipped.push(Skipped {
+            chart: "calibration_fit".into(),
+            reason: e.clone(),
+        }),
+    }
+}
+
+fn fmt_short(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.4}")
+    } else {
+        "-".into()
+    }
 }
 
 fn unit_phrase(unit: &str) -> String {
@@ -973,6 +1141,13 @@ fn draw<DB: DrawingBackend>(root: &Area<DB>, t: &Theme, c: &Chart) -> R<()> {
         Body::Heatmap(h) => draw_heatmap(root, &body, t, h),
         Body::Morris { points, unit, colour } => draw_morris(root, &body, t, points, unit, *colour),
         Body::Sobol { factors, first, total } => draw_sobol(root, &body, t, factors, first, total),
+        Body::Implausibility { waves, cutoff } => draw_implausibility(&body, t, waves, *cutoff),
+        Body::Pairs {
+            names,
+            ranges,
+            nroy,
+            retained,
+        } => draw_pairs(&body, t, names, ranges, nroy, retained),
     }
 }
 
@@ -1816,6 +1991,151 @@ fn draw_heatmap<DB: DrawingBackend>(root: &Area<DB>, body: &Area<DB>, t: &Theme,
         vec!["mean,", h.unit.as_str()]
     };
     colour_bar(&bar, t, &unit_lines, lo, hi, false, &|v| style::number(v, d))
+}
+
+fn draw_implausibility<DB: DrawingBackend>(body: &Area<DB>, t: &Theme, waves: &[Vec<f64>], cutoff: f64) -> R<()> {
+    let top = waves
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(cutoff, f64::max)
+        .min(4.0 * cutoff)
+        * 1.08;
+    let n = waves.len() as f64;
+    let mut chart = ChartBuilder::on(body)
+        .margin_top(t.px(10.0))
+        .margin_right(t.px(40.0))
+        .x_label_area_size(t.px(105.0))
+        .y_label_area_size(t.px(175.0))
+        .build_cartesian_2d(0.5..n + 0.5, 0.0..top)
+        .map_err(de)?;
+    let xf = |x: &f64| {
+        if (x - x.round()).abs() < 1e-9 && *x >= 1.0 {
+            format!("wave {}", x.round() as i64)
+        } else {
+            String::new()
+        }
+    };
+    let yf = value_fmt(0.0, top, 8);
+    mesh(
+        &mut chart,
+        t,
+        false,
+        "wave",
+        "largest implausibility over the targets",
+        &xf,
+        &yf,
+        (waves.len().max(1), 8),
+    )?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(0.5, cutoff), (n + 0.5, cutoff)],
+            t.px(14.0),
+            t.px(9.0),
+            style::PALETTE[5].stroke_width(t.px(3.0).max(1) as u32),
+        ))
+        .map_err(de)?;
+    chart
+        .draw_series(std::iter::once(Text::new(
+            format!("cut-off {cutoff}"),
+            (n + 0.45, cutoff),
+            anchored(t.font(size::SMALL).color(&style::PALETTE[5]), HPos::Right, VPos::Bottom),
+        )))
+        .map_err(de)?;
+    let r = t.px(7.0);
+    for (w, values) in waves.iter().enumerate() {
+        let k = values.len().max(1) as f64;
+        for (i, v) in values.iter().enumerate() {
+            if !v.is_finite() {
+                continue;
+            }
+            // Spread the points of a wave across its column, in design order.
+            let x = (w + 1) as f64 - 0.32 + 0.64 * (i as f64 + 0.5) / k;
+            let y = v.min(top / 1.08);
+            let colour = if *v <= cutoff { style::SINGLE } else { style::AXIS };
+            chart
+                .draw_series(std::iter::once(Circle::new((x, y), r, colour.mix(0.85).filled())))
+                .map_err(de)?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_pairs<DB: DrawingBackend>(
+    body: &Area<DB>,
+    t: &Theme,
+    names: &[String],
+    ranges: &[String],
+    nroy: &[Vec<f64>],
+    retained: &[Vec<f64>],
+) -> R<()> {
+    let d = names.len();
+    let (w, h) = body.dim_in_pixel();
+    let side = (w.min(h) as i32).min(h as i32);
+    let side_margin = (w as i32 - side).max(0) / 2;
+    let grid = body.margin(0, 0, side_margin, side_margin);
+    let cells = grid.split_evenly((d, d));
+    let short = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    for (idx, cell) in cells.iter().enumerate() {
+        let (row, col) = (idx / d, idx % d);
+        let (cw, ch) = cell.dim_in_pixel();
+        let (cw, ch) = (cw as i32, ch as i32);
+        let pad = t.px(4.0);
+        if row == col {
+            cell.draw(&Rectangle::new(
+                [(pad, pad), (cw - pad, ch - pad)],
+                style::GRID.filled(),
+            ))
+            .map_err(de)?;
+            let name = short(&names[row]);
+            let style = fit(cell, &name, cw - 4 * pad, |s| t.bold(s), size::SMALL);
+            cell.draw(&Text::new(
+                name,
+                (cw / 2, ch / 2 - t.px(10.0)),
+                anchored(style, HPos::Center, VPos::Center),
+            ))
+            .map_err(de)?;
+            let rs = fit(
+                cell,
+                &ranges[row],
+                cw - 4 * pad,
+                |s| t.font(s).color(&style::MUTED),
+                size::SMALL * 0.8,
+            );
+            cell.draw(&Text::new(
+                ranges[row].clone(),
+                (cw / 2, ch / 2 + t.px(18.0)),
+                anchored(rs, HPos::Center, VPos::Center),
+            ))
+            .map_err(de)?;
+            continue;
+        }
+        if col > row {
+            continue;
+        }
+        cell.draw(&Rectangle::new(
+            [(pad, pad), (cw - pad, ch - pad)],
+            style::GRID.stroke_width(1),
+        ))
+        .map_err(de)?;
+        let at = |p: &[f64]| -> (i32, i32) {
+            let x = pad + ((cw - 2 * pad) as f64 * p[col].clamp(0.0, 1.0)) as i32;
+            let y = ch - pad - ((ch - 2 * pad) as f64 * p[row].clamp(0.0, 1.0)) as i32;
+            (x, y)
+        };
+        let r_small = t.px(2.0).max(1);
+        for p in nroy {
+            cell.draw(&Circle::new(at(p), r_small, style::AXIS.mix(0.35).filled()))
+                .map_err(de)?;
+        }
+        let r = t.px(3.5).max(1);
+        for p in retained {
+            cell.draw(&Circle::new(at(p), r, style::SINGLE.mix(0.9).filled()))
+                .map_err(de)?;
+        }
+    }
+    Ok(())
 }
 
 fn draw_morris<DB: DrawingBackend>(

@@ -31,6 +31,31 @@ pub(crate) enum Kind {
     Run(Run),
     /// A sweep of an experiment.
     Sweep(Box<Sweep>),
+    /// A calibration (`ruralgov calibrate`).
+    Calibration(Box<Calibration>),
+}
+
+/// A time series of quantiles: (time, median, 2.5%, 97.5%) per recorded month.
+pub(crate) type Band = Vec<(f64, f64, f64, f64)>;
+
+/// A finished calibration read back (`waves.csv`, `implausibility.csv`, `retained.csv`,
+/// `nroy.csv`, `fit.csv`, the manifest, and the last wave's runs).
+pub(crate) struct Calibration {
+    /// The calibration as recorded in the manifest.
+    pub spec: crate::calibration::Calibration,
+    /// Per wave: (wave, points, space left before it, points within the cut-off).
+    pub waves: Vec<(u32, usize, f64, usize)>,
+    /// Every design point: (wave, maximum simulated implausibility).
+    pub design: Vec<(u32, f64)>,
+    /// Retained sets (parameter values), or why they cannot be read.
+    pub retained: std::result::Result<Vec<Vec<f64>>, String>,
+    /// The sample of the space left (parameter values), or why it cannot be read.
+    pub nroy: std::result::Result<Vec<Vec<f64>>, String>,
+    /// Per target: time series of the retained sets' runs (time, median, 2.5%, 97.5%), or why
+    /// there are none.
+    pub predictive: std::result::Result<Vec<Band>, String>,
+    /// `fit.csv` per target: (retained sets' mean, min, max), NaN where unknown.
+    pub fit: Vec<(f64, f64, f64)>,
 }
 
 /// A single run.
@@ -256,6 +281,20 @@ pub(crate) fn load(dir: &Path, wanted: &[&str]) -> Result<Folder> {
         },
         Err(_) => (None, Some("manifest.json is missing".to_string())),
     };
+    if dir.join(".calibration.json").exists() {
+        if manifest.is_none() {
+            return Err(Error::folder(
+                dir,
+                "the calibration is not finished (there is no manifest.json yet); run the same `ruralgov calibrate` command again to finish it",
+            ));
+        }
+        return Ok(Folder {
+            dir: dir.to_path_buf(),
+            kind: Kind::Calibration(Box::new(load_calibration(dir, manifest.as_ref())?)),
+            manifest,
+            manifest_missing,
+        });
+    }
     let is_sweep = dir.join("runs.csv").exists()
         || manifest.as_ref().and_then(|m| m.get("kind")).and_then(|k| k.as_str()) == Some("sweep");
     let kind = if is_sweep {
@@ -279,6 +318,142 @@ pub(crate) fn load(dir: &Path, wanted: &[&str]) -> Result<Folder> {
         manifest,
         manifest_missing,
     })
+}
+
+fn load_calibration(dir: &Path, manifest: Option<&serde_json::Value>) -> Result<Calibration> {
+    let spec: crate::calibration::Calibration = manifest
+        .and_then(|m| m.get("calibration"))
+        .cloned()
+        .and_then(|c| serde_json::from_value(c).ok())
+        .ok_or_else(|| Error::damaged(dir.join("manifest.json"), None, "it records no readable calibration"))?;
+    let damaged = |name: &str, e: String| Error::damaged(dir.join(name), None, e);
+    let w = Csv::read(&dir.join("waves.csv")).map_err(|e| damaged("waves.csv", e))?;
+    let (wc, pc, sc, ic) = (
+        w.col("wave").map_err(|e| damaged("waves.csv", e))?,
+        w.col("points").map_err(|e| damaged("waves.csv", e))?,
+        w.col("space_left").map_err(|e| damaged("waves.csv", e))?,
+        w.col("points_within").map_err(|e| damaged("waves.csv", e))?,
+    );
+    let waves = w
+        .rows
+        .iter()
+        .map(|r| (num(r, wc) as u32, num(r, pc) as usize, num(r, sc), num(r, ic) as usize))
+        .collect();
+    let design = match Csv::read(&dir.join("implausibility.csv")) {
+        Ok(c) => match (c.col("wave"), c.col("max_implausibility")) {
+            (Ok(wc), Ok(mc)) => c.rows.iter().map(|r| (num(r, wc) as u32, num(r, mc))).collect(),
+            _ => Vec::new(),
+        },
+        Err(_) => Vec::new(),
+    };
+    let keys: Vec<String> = spec.parameter.iter().map(|p| p.key.clone()).collect();
+    let sets = |name: &str| -> std::result::Result<(Vec<Vec<f64>>, Csv), String> {
+        let c = Csv::read(&dir.join(name))?;
+        let cols = keys
+            .iter()
+            .map(|k| c.col(k))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let rows = c
+            .rows
+            .iter()
+            .map(|r| cols.iter().map(|&i| num(r, i)).collect())
+            .collect();
+        Ok((rows, c))
+    };
+    let retained_csv = sets("retained.csv");
+    let retained = retained_csv.as_ref().map(|(r, _)| r.clone()).map_err(Clone::clone);
+    let nroy = sets("nroy.csv").map(|(r, _)| r);
+    let mut fit = vec![(f64::NAN, f64::NAN, f64::NAN); spec.target.len()];
+    if let Ok(c) = Csv::read(&dir.join("fit.csv")) {
+        if let (Ok(tc), Ok(mc), Ok(lc), Ok(hc)) =
+            (c.col("target"), c.col("set_mean"), c.col("set_min"), c.col("set_max"))
+        {
+            for r in &c.rows {
+                if let Some(t) = spec.target.iter().position(|t| t.name == text(r, tc)) {
+                    fit[t] = (num(r, mc), num(r, lc), num(r, hc));
+                }
+            }
+        }
+    }
+    let predictive = match &retained_csv {
+        Ok((_, c)) => predictive(dir, &spec, c),
+        Err(e) => Err(e.clone()),
+    };
+    Ok(Calibration {
+        spec,
+        waves,
+        design,
+        retained,
+        nroy,
+        predictive,
+        fit,
+    })
+}
+
+/// The retained sets' runs of the last wave, per target: median and 95% range over runs at
+/// every recorded month (for a `growth` target, relative to each run's first year).
+fn predictive(
+    dir: &Path,
+    spec: &crate::calibration::Calibration,
+    retained: &Csv,
+) -> std::result::Result<Vec<Band>, String> {
+    let (wc, pc) = (retained.col("wave")?, retained.col("point")?);
+    let Some(wave) = retained.rows.first().map(|r| num(r, wc) as u32) else {
+        return Err("no parameter set was retained".into());
+    };
+    let points: std::collections::BTreeSet<usize> = retained.rows.iter().map(|r| num(r, pc) as usize).collect();
+    let sweep = dir.join(format!("wave-{wave}")).join("sweep");
+    let runs = RunsTable::read(&sweep).map_err(|e| e.to_string())?;
+    let keep: std::collections::BTreeSet<u32> = runs
+        .rows
+        .iter()
+        .filter(|r| points.contains(&r.point))
+        .map(|r| r.run_id)
+        .collect();
+    let wanted: Vec<&str> = spec.target.iter().map(|t| t.metric.as_str()).collect();
+    let model = read_model(&sweep.join("model.csv"), &wanted)?;
+    let mut out = Vec::new();
+    for t in &spec.target {
+        let Some(col) = model.columns.iter().position(|c| *c == t.metric) else {
+            out.push(Vec::new());
+            continue;
+        };
+        // time -> values over runs
+        let mut by_time: BTreeMap<(i32, u32), Vec<f64>> = BTreeMap::new();
+        for (id, rows) in &model.runs {
+            if !keep.contains(id) {
+                continue;
+            }
+            let scale = if t.stat == crate::experiment::spec::Stat::Growth {
+                let first = rows.first().map_or(0, |r| r.0);
+                let v: Vec<f64> = rows.iter().filter(|r| r.0 == first).map(|r| r.2[col]).collect();
+                Some(v.iter().sum::<f64>() / v.len().max(1) as f64)
+            } else {
+                None
+            };
+            for (y, m, v) in rows {
+                let x = match scale {
+                    Some(s) => v[col] / s - 1.0,
+                    None => v[col],
+                };
+                by_time.entry((*y, *m)).or_default().push(x);
+            }
+        }
+        out.push(
+            by_time
+                .into_iter()
+                .map(|((y, m), v)| {
+                    (
+                        time(y, m),
+                        crate::experiment::stats::quantile(&v, 0.5),
+                        crate::experiment::stats::quantile(&v, 0.025),
+                        crate::experiment::stats::quantile(&v, 0.975),
+                    )
+                })
+                .collect(),
+        );
+    }
+    Ok(out)
 }
 
 fn load_run(dir: &Path) -> Result<Run> {

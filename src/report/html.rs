@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::charts::{Chart, KEY};
-use super::data::{Folder, Kind, Run, Sensitivity, Sweep};
+use super::data::{Calibration, Folder, Kind, Run, Sensitivity, Sweep};
 use super::style::{self, sig};
 use super::Skipped;
 use crate::experiment::stats;
@@ -381,6 +381,15 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
                 .to_string(),
             format!("Sweep · {} runs", s.runs.len()),
         ),
+        Kind::Calibration(c) => (
+            c.spec.name.clone(),
+            c.spec.description.clone(),
+            format!(
+                "Calibration · {} waves · {} parameter sets retained",
+                c.waves.len(),
+                c.retained.as_ref().map_or(0, Vec::len)
+            ),
+        ),
     };
     let mut h = String::new();
     let _ = writeln!(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"ruralgov {}\">\n<title>ruralgov report: {}</title>\n<style>{}</style>\n</head>\n<body>",
@@ -416,6 +425,7 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
     match &f.kind {
         Kind::Run(run) => h.push_str(&run_summary(m, run)),
         Kind::Sweep(s) => h.push_str(&sweep_summary(m, s)),
+        Kind::Calibration(c) => h.push_str(&calibration_summary(m, c)),
     }
     if let Some(why) = &f.manifest_missing {
         let _ = write!(
@@ -431,6 +441,7 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
     match &f.kind {
         Kind::Run(run) => h.push_str(&run_findings(run)),
         Kind::Sweep(s) => h.push_str(&sweep_findings(s, &dir)),
+        Kind::Calibration(c) => h.push_str(&calibration_findings(c)),
     }
     h.push_str("</section>\n");
 
@@ -478,6 +489,14 @@ pub(crate) fn render(f: &Folder, charts: &[Chart], svgs: &[String], skipped: &[S
     let mut cmds: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     match &f.kind {
+        Kind::Calibration(_) => match get_str(m, "/calibration_file") {
+            Some(p) => cmds.push(format!(
+                "ruralgov calibrate {} --out {}",
+                crate::output::shell_quote(p),
+                crate::output::shell_quote(&dir)
+            )),
+            None => notes.push("The manifest does not record the calibration file.".into()),
+        },
         Kind::Run(_) => match run_command(m) {
             Some(c) => cmds.push(c),
             None => notes.push("The manifest does not record the command of the run.".into()),
@@ -570,6 +589,120 @@ fn facts(rows: &[(&str, String)]) -> String {
     }
     s.push_str("</dl>\n");
     s
+}
+
+fn calibration_summary(m: Option<&Value>, c: &Calibration) -> String {
+    let cal = &c.spec;
+    let runs: usize = c.waves.iter().map(|w| w.1).sum::<usize>() * cal.replications as usize;
+    let mut out = facts(&[
+        ("Base scenario", format!("<code>{}</code>", esc(&cal.base))),
+        (
+            "Method",
+            "Bayesian history matching with Gaussian-process emulators (docs/calibration.md)".into(),
+        ),
+        (
+            "Waves",
+            format!(
+                "{} of {} points x {} seeds ({runs} runs), cut-off {}",
+                c.waves.len(),
+                cal.method.points,
+                cal.replications,
+                cal.method.cutoff
+            ),
+        ),
+        ("Calibration file", esc(get_str(m, "/calibration_file").unwrap_or("?"))),
+    ]);
+    out.push_str("<h3>Targets</h3>\n<div class=\"table-wrap\"><table><thead><tr><th>target</th><th>model output</th><th>observed</th><th>sd</th><th>discrepancy</th><th>source</th></tr></thead><tbody>\n");
+    for t in &cal.target {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"note\">{}</td></tr>",
+            esc(&t.name),
+            esc(&t.metric_spec().label()),
+            sig(t.value),
+            sig(t.sd),
+            sig(t.discrepancy),
+            esc(&t.source)
+        );
+    }
+    out.push_str("</tbody></table></div>\n<h3>Free parameters</h3>\n<div class=\"table-wrap\"><table><thead><tr><th>parameter</th><th>prior range</th><th>retained, 5-95%</th><th>reason for the range</th></tr></thead><tbody>\n");
+    for (i, p) in cal.parameter.iter().enumerate() {
+        let retained = match &c.retained {
+            Ok(sets) if !sets.is_empty() => {
+                let v: Vec<f64> = sets.iter().map(|s| s[i]).collect();
+                format!(
+                    "{} to {}",
+                    sig(stats::quantile(&v, 0.05)),
+                    sig(stats::quantile(&v, 0.95))
+                )
+            }
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{} to {}{}</td><td>{}</td><td class=\"note\">{}</td></tr>",
+            esc(&p.key),
+            sig(p.range.first().copied().unwrap_or(f64::NAN)),
+            sig(p.range.get(1).copied().unwrap_or(f64::NAN)),
+            if p.scale == crate::calibration::Scale::Log {
+                " (log)"
+            } else {
+                ""
+            },
+            retained,
+            esc(&p.reason)
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+fn calibration_findings(c: &Calibration) -> String {
+    let cal = &c.spec;
+    let mut out = String::from("<h3>Waves</h3>\n<div class=\"table-wrap\"><table><thead><tr><th>wave</th><th>design points</th><th>share of the space left before it</th><th>points within the cut-off</th></tr></thead><tbody>\n");
+    for (w, points, left, within) in &c.waves {
+        let _ = writeln!(
+            out,
+            "<tr><td>{w}</td><td>{points}</td><td>{:.1}%</td><td>{within}</td></tr>",
+            100.0 * left
+        );
+    }
+    out.push_str("</tbody></table></div>\n<h3>Fit to the targets</h3>\n<div class=\"table-wrap\"><table><thead><tr><th>target</th><th>observed</th><th>retained sets: mean</th><th>min</th><th>max</th></tr></thead><tbody>\n");
+    for (t, (m, lo, hi)) in cal.target.iter().zip(&c.fit) {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t.name),
+            sig(t.value),
+            sig(*m),
+            sig(*lo),
+            sig(*hi)
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+    // Which parameters the data narrow: the retained sets' 5-95% span on the unit scale.
+    if let Ok(sets) = &c.retained {
+        if sets.len() >= 2 {
+            let mut narrowed = Vec::new();
+            let mut open = Vec::new();
+            for (i, p) in cal.parameter.iter().enumerate() {
+                let u: Vec<f64> = sets.iter().map(|s| p.to_unit(s[i])).collect();
+                let span = stats::quantile(&u, 0.95) - stats::quantile(&u, 0.05);
+                if span < 0.8 {
+                    narrowed.push(format!("{} ({:.0}% of its prior range)", p.key, 100.0 * span));
+                } else {
+                    open.push(p.key.clone());
+                }
+            }
+            let _ = writeln!(
+                out,
+                "<p>Narrowed by the data (the retained sets' 5-95% range on each parameter's scale is below 80% of the prior's): {}. Not narrowed on their own: {}. A parameter that is not narrowed may still be constrained jointly with another (see the pairs chart).</p>",
+                if narrowed.is_empty() { "none".to_string() } else { esc(&narrowed.join(", ")) },
+                if open.is_empty() { "none".to_string() } else { esc(&open.join(", ")) }
+            );
+        }
+    }
+    out
 }
 
 fn run_summary(m: Option<&Value>, run: &Run) -> String {
@@ -907,6 +1040,25 @@ fn by_effect<'a>(
 fn headline(f: &Folder, key_chart: Option<(&Chart, &str)>) -> String {
     let mut h = String::from("<section id=\"headline\" class=\"headline\">\n<h2>Headline</h2>\n");
     match &f.kind {
+        Kind::Calibration(c) => {
+            let left = c.waves.last().map(|w| w.2).unwrap_or(f64::NAN);
+            let space = f
+                .manifest
+                .as_ref()
+                .and_then(|m| m.get("space_left"))
+                .and_then(|v| v.as_f64())
+                .map(|v| format!("{:.1}%", 100.0 * v))
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                h,
+                "<ul class=\"effects\">\n<li><span class=\"what\">Parameter sets retained</span>: <strong>{}</strong> (the last wave's design points that match every target when simulated)</li>\n<li><span class=\"what\">Share of the prior space left</span>: <strong>{}</strong> after {} waves (before the last wave: {})</li>\n<li><span class=\"what\">Targets</span>: {}</li>\n</ul>\n<p class=\"note\">History matching rules out the parameter values at which the model cannot match the data given the observation errors, the model discrepancy and seed noise, and keeps all the others. Experiments use the retained sets with <code>[parameters] from = \"retained.csv\"</code>.</p>",
+                c.retained.as_ref().map_or(0, Vec::len),
+                esc(&space),
+                c.waves.len(),
+                if left.is_finite() { format!("{:.1}%", 100.0 * left) } else { "-".into() },
+                esc(&c.spec.target.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "))
+            );
+        }
         Kind::Sweep(s) => match &s.compare {
             Ok(rows) if !rows.is_empty() => {
                 let baseline = &rows[0].baseline;
@@ -1021,7 +1173,7 @@ fn headline(f: &Folder, key_chart: Option<(&Chart, &str)>) -> String {
 fn key_chart_index(charts: &[Chart]) -> Option<usize> {
     charts
         .iter()
-        .position(|c| c.name == "differences")
+        .position(|c| c.name == "differences" || c.name == "calibration_pairs")
         .or_else(|| charts.iter().position(|c| c.name == "timeseries_governance_index"))
         .or(if charts.is_empty() { None } else { Some(0) })
 }

@@ -488,3 +488,65 @@ fn bad_parameter_files_name_the_file_line_and_column() {
     let o = ruralgov(&["validate".to_string(), arg(&exp)]);
     assert_clean_error(&o, &["sets.csv"]);
 }
+
+#[test]
+fn a_calibration_gets_charts_and_a_report() {
+    let (migrants, turnout) = synthetic_world();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "synthetic.toml",
+        &calibration_text(migrants, turnout, 2, 12),
+    );
+    let out = dir.path().join("cal");
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "calibrate".to_string(),
+            arg(&file),
+            "--out".into(),
+            arg(&out),
+            "--quiet".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        ruralgov(&a)
+    };
+    run(&[]).assert_success();
+    ruralgov(&["plot".to_string(), arg(&out), "--format".into(), "both".into()]).assert_success();
+    for chart in [
+        "calibration_implausibility",
+        "calibration_pairs",
+        "calibration_fit_migrants",
+        "calibration_fit_turnout",
+    ] {
+        for ext in ["png", "svg"] {
+            let p = out.join("charts").join(format!("{chart}.{ext}"));
+            assert!(p.exists(), "{} was not drawn", p.display());
+        }
+    }
+    ruralgov(&["report".to_string(), arg(&out)]).assert_success();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    for part in [
+        "Calibration · 2 waves",
+        "Fit to the targets",
+        "Free parameters",
+        "migration.leave_base",
+        "The parameter space the data leave",
+        "ruralgov calibrate",
+    ] {
+        assert!(html.contains(part), "the report lacks {part:?}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the report refers to a URL"
+    );
+    if let Some(browser) = crate::report::chromium_or_skip() {
+        crate::report::assert_loads_in_chromium(&browser, &out.join("report.html"), dir.path());
+    }
+    // Finishing the calibration again (nothing to run) leaves no report of other files behind.
+    run(&[]).assert_success();
+    assert!(!out.join("report.html").exists(), "a stale report survived");
+    // A finished calibration is not reported as a sweep, and an unfinished one says so.
+    fs::remove_file(out.join("manifest.json")).unwrap();
+    let o = ruralgov(&["report".to_string(), arg(&out)]);
+    assert_clean_error(&o, &["calibration is not finished"]);
+}

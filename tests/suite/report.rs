@@ -542,21 +542,35 @@ fn chromium() -> Option<String> {
 
 #[test]
 fn report_loads_in_headless_chromium_without_errors() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("RURALGOV_REQUIRE_CHROMIUM").is_none(),
-            "RURALGOV_REQUIRE_CHROMIUM is set but no chromium was found"
-        );
-        eprintln!("skipped: no chromium on this machine (.ci/run installs it)");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let dir = sweep(tmp.path(), "arms", ARMS);
     cli(&["report", &arg(&dir)]).assert_success();
-    let page = dir.join("report.html");
-    let shot = tmp.path().join("shot.png");
-    let profile = tmp.path().join("profile");
-    let out = Command::new(&browser)
+    assert_loads_in_chromium(&browser, &dir.join("report.html"), tmp.path());
+}
+
+/// The `chromium` found on this machine, or `None` after checking that the suite may skip
+/// browser tests (`RURALGOV_REQUIRE_CHROMIUM` unset).
+pub fn chromium_or_skip() -> Option<String> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("RURALGOV_REQUIRE_CHROMIUM").is_none(),
+            "RURALGOV_REQUIRE_CHROMIUM is set but no chromium was found"
+        );
+        eprintln!("skipped: no chromium on this machine (.ci/run installs it)");
+    }
+    found
+}
+
+/// Load `page` in headless Chromium: no console errors, no failed loads, a screenshot that is
+/// not blank.
+pub fn assert_loads_in_chromium(browser: &str, page: &Path, tmp: &Path) {
+    let shot = tmp.join("shot.png");
+    let profile = tmp.join("profile");
+    let out = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
