@@ -4,6 +4,11 @@
 //! mean over replications at each point, and the share of the output variance that is seed
 //! noise (variance within points over total variance) is reported beside them, so a
 //! parameter's apparent importance can be told apart from simulation noise.
+//!
+//! With several arms, the paired effect of every arm against the first (`legal-baseline`:
+//! the arm's value minus the first arm's in the same design point and replicate, common random
+//! numbers) is analysed as well: which parameters decide a path's *effect*, not only the
+//! level of an outcome, and how much of the effect's spread is seed noise.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -45,6 +50,8 @@ pub fn render(
     let bounds: Vec<(f64, f64)> = e.factor.iter().map(Factor::bounds).collect();
     let k = bounds.len();
     let s = &e.sampling;
+    let (arms, values) = with_paired_effects(arms, values);
+    let (arms, values) = (&arms[..], &values[..]);
     let mut text = String::new();
     let header = match s.method {
         Method::Morris => "arm,metric,factor,mu,mu_star,sigma,noise_share\n",
@@ -96,6 +103,32 @@ pub fn render(
         }
     }
     Ok(text)
+}
+
+/// The arms followed by one pseudo-arm per further arm, `<arm>-<first arm>`, whose values are
+/// the paired differences (same design point and replicate) from the first arm.
+fn with_paired_effects(arms: &[String], values: &[Vec<Vec<Vec<f64>>>]) -> (Vec<String>, Vec<Vec<Vec<Vec<f64>>>>) {
+    let mut names = arms.to_vec();
+    let mut out = values.to_vec();
+    if let Some(base) = values.first() {
+        for (a, arm) in arms.iter().enumerate().skip(1) {
+            names.push(format!("{arm}-{}", arms[0]));
+            out.push(
+                values[a]
+                    .iter()
+                    .zip(base)
+                    .map(|(metric, base_metric)| {
+                        metric
+                            .iter()
+                            .zip(base_metric)
+                            .map(|(reps, base_reps)| reps.iter().zip(base_reps).map(|(x, b)| x - b).collect())
+                            .collect()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    (names, out)
 }
 
 /// `sensitivity.csv` for a finished plan (`values[run][metric]`).

@@ -1011,3 +1011,47 @@ fn bundled_experiments_load_and_state_their_run_time() {
         );
     }
 }
+
+#[test]
+fn morris_analyses_paired_path_effects_too() {
+    // Three arms: the base, a copy of it, and legal services. The copy's paired effect is
+    // exactly zero at every design point (common random numbers), so its elementary effects
+    // vanish while the arm's own do not; legal services' effect responds to the factors.
+    let dir = tempfile::tempdir().unwrap();
+    let design = "[sampling]\nmethod = \"morris\"\ntrajectories = 3\nlevels = 4\nseed = 2\n\n[[arm]]\nname = \"base\"\n\n[[arm]]\nname = \"copy\"\n\n[[arm]]\nname = \"legal\"\nset = { \"paths.legal.intensity\" = 1.0 }";
+    let body = SENSITIVITY.replace("DESIGN", design).replace(
+        "key = \"paths.legal.intensity\"\nrange = [0.0, 1.5]",
+        "key = \"governance.court\"\nrange = [0.1, 0.9]",
+    );
+    let exp = experiment(dir.path(), "paired.toml", "paired", &body);
+    let out = dir.path().join("out");
+    sweep(&exp, &out, &["--jobs", "2"]).assert_success();
+    let s = Csv::read(&out.join("sensitivity.csv"));
+    let arms: std::collections::BTreeSet<&str> = s.rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        arms.into_iter().collect::<Vec<_>>(),
+        ["base", "copy", "copy-base", "legal", "legal-base"]
+    );
+    for r in &s.rows {
+        let (mu_star, sigma) = (num(&r[4], "mu_star"), num(&r[5], "sigma"));
+        match r[0].as_str() {
+            "copy-base" => assert!(
+                mu_star == 0.0 && sigma == 0.0,
+                "a null effect has elementary effects: {r:?}"
+            ),
+            "base" | "copy" if r[1] == "governance_index_mean" => {
+                assert!(mu_star > 0.0, "the level does not respond to {}: {r:?}", r[2])
+            }
+            _ => {}
+        }
+    }
+    let legal_court = s
+        .rows
+        .iter()
+        .find(|r| r[0] == "legal-base" && r[1] == "governance_index_mean" && r[2] == "governance.court")
+        .expect("a row for the legal effect and the court");
+    assert!(
+        num(&legal_court[4], "mu_star") > 0.0,
+        "legal services' effect does not depend on the court: {legal_court:?}"
+    );
+}
