@@ -105,9 +105,12 @@ pub fn render(
     Ok(text)
 }
 
+/// Per-point replicate values of every arm and metric: `[arm][metric][point][replicate]`.
+type Grouped = Vec<Vec<Vec<Vec<f64>>>>;
+
 /// The arms followed by one pseudo-arm per further arm, `<arm>-<first arm>`, whose values are
 /// the paired differences (same design point and replicate) from the first arm.
-fn with_paired_effects(arms: &[String], values: &[Vec<Vec<Vec<f64>>>]) -> (Vec<String>, Vec<Vec<Vec<Vec<f64>>>>) {
+fn with_paired_effects(arms: &[String], values: &[Vec<Vec<Vec<f64>>>]) -> (Vec<String>, Grouped) {
     let mut names = arms.to_vec();
     let mut out = values.to_vec();
     if let Some(base) = values.first() {
