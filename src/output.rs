@@ -52,6 +52,33 @@ pub fn is_own_leftover(name: &str) -> bool {
     name == LOCK_FILE || (name.starts_with('.') && name.ends_with(".partial"))
 }
 
+/// Refuse to start a `what` (a "sweep", a "calibration") in `out` if the folder holds files
+/// other than ruralgov's own leftovers.
+pub fn refuse_foreign(out: &Path, what: &str) -> Result<()> {
+    let foreign: Vec<String> = fs::read_dir(out)
+        .map_err(|e| Error::Read {
+            path: out.to_path_buf(),
+            reason: e,
+        })?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !is_own_leftover(n))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(Error::OutputExists {
+        path: out.to_path_buf(),
+        what: format!(
+            "{} {} that {} not a ruralgov {what}",
+            foreign.len(),
+            if foreign.len() == 1 { "file" } else { "files" },
+            if foreign.len() == 1 { "is" } else { "are" }
+        ),
+        remedy: format!("Choose another folder with --out (--restart only discards an earlier {what})"),
+    })
+}
+
 /// An exclusive lock on an output folder, held while a command writes into it.
 ///
 /// The lock is an advisory `flock` on `DIR/.ruralgov.lock`, which records the holder's

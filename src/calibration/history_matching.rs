@@ -219,27 +219,7 @@ fn prepare(loaded: &Loaded, opts: &Options) -> Result<()> {
         }
         return Ok(());
     }
-    let foreign: Vec<String> = fs::read_dir(out)
-        .map_err(|e| Error::Read {
-            path: out.clone(),
-            reason: e,
-        })?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !crate::output::is_own_leftover(n))
-        .collect();
-    if !foreign.is_empty() {
-        return Err(Error::OutputExists {
-            path: out.clone(),
-            what: format!(
-                "{} {} that {} not a ruralgov calibration",
-                foreign.len(),
-                if foreign.len() == 1 { "file" } else { "files" },
-                if foreign.len() == 1 { "is" } else { "are" }
-            ),
-            remedy: "Choose another folder with --out (--restart only discards an earlier calibration)".into(),
-        });
-    }
+    crate::output::refuse_foreign(out, "calibration")?;
     let text = serde_json::json!({
         "fingerprint": fp,
         "calibration_file": loaded.path.display().to_string(),

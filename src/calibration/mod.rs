@@ -271,17 +271,8 @@ impl Validate for Calibration {
                     ),
                 );
             }
-            if Metrics::column(&t.metric).is_none() {
-                let close = Metrics::COLUMNS
-                    .iter()
-                    .map(|c| (strsim::damerau_levenshtein(c.name, &t.metric), c.name))
-                    .min()
-                    .map(|(_, c)| format!("; did you mean \"{c}\"?"))
-                    .unwrap_or_default();
-                v.error(
-                    format!("target[{i}].metric"),
-                    format!("\"{}\" is not a metrics.csv column{close}", t.metric),
-                );
+            if let Some(problem) = Metrics::unknown_column(&t.metric) {
+                v.error(format!("target[{i}].metric"), problem);
             }
             if t.stat != Stat::End && (t.from == 0 || t.to == 0 || t.from >= t.to) {
                 v.error(

@@ -113,6 +113,47 @@ impl PerSet {
     }
 }
 
+/// Where each (arm, point, replicate) run is in `runs.rows`.
+fn run_index(runs: &RunsTable) -> BTreeMap<(usize, usize, u32), usize> {
+    runs.rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.arm, r.point, r.replicate), i))
+        .collect()
+}
+
+/// The pairs of arm `ai` with the baseline `base` in metric `mi`: baseline values, arm
+/// values, extra spending, and the same grouped by design point.
+struct Pairs {
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    spend: Vec<f64>,
+    per: PerSet,
+}
+
+fn pairs(runs: &RunsTable, index: &BTreeMap<(usize, usize, u32), usize>, base: usize, ai: usize, mi: usize) -> Pairs {
+    let mut p = Pairs {
+        xs: Vec::new(),
+        ys: Vec::new(),
+        spend: Vec::new(),
+        per: PerSet {
+            diff: BTreeMap::new(),
+            spend: BTreeMap::new(),
+        },
+    };
+    for r in runs.rows.iter().filter(|r| r.arm == ai) {
+        if let Some(&bi) = index.get(&(base, r.point, r.replicate)) {
+            let b = &runs.rows[bi];
+            p.xs.push(b.values[mi]);
+            p.ys.push(r.values[mi]);
+            p.spend.push(r.spend - b.spend);
+            p.per.diff.entry(r.point).or_default().push(r.values[mi] - b.values[mi]);
+            p.per.spend.entry(r.point).or_default().push(r.spend - b.spend);
+        }
+    }
+    p
+}
+
 /// Whether the sweep in `dir` took its design points from a file of parameter sets.
 pub fn points_are_parameter_sets(dir: &Path) -> bool {
     super::folder::recorded_plan(dir)
@@ -162,33 +203,14 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
         })?,
         None => 0,
     };
-    let index: BTreeMap<(usize, usize, u32), usize> = runs
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.arm, r.point, r.replicate), i))
-        .collect();
+    let index = run_index(&runs);
     let sets = points_are_parameter_sets(dir) && runs.points() > 1;
     let mut out = Vec::new();
     // Per metric, per arm: the per-set means (for the ranking).
     let mut by_set: BTreeMap<(usize, usize), PerSet> = BTreeMap::new();
     for (ai, arm) in runs.arms.iter().enumerate().filter(|(a, _)| *a != base) {
         for (mi, metric) in runs.metrics.iter().enumerate() {
-            let (mut xs, mut ys, mut spend) = (Vec::new(), Vec::new(), Vec::new());
-            let mut per = PerSet {
-                diff: BTreeMap::new(),
-                spend: BTreeMap::new(),
-            };
-            for r in runs.rows.iter().filter(|r| r.arm == ai) {
-                if let Some(&bi) = index.get(&(base, r.point, r.replicate)) {
-                    let b = &runs.rows[bi];
-                    xs.push(b.values[mi]);
-                    ys.push(r.values[mi]);
-                    spend.push(r.spend - b.spend);
-                    per.diff.entry(r.point).or_default().push(r.values[mi] - b.values[mi]);
-                    per.spend.entry(r.point).or_default().push(r.spend - b.spend);
-                }
-            }
+            let Pairs { xs, ys, spend, per } = pairs(&runs, &index, base, ai, mi);
             let diffs: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| y - x).collect();
             let s = stats::paired(&xs, &ys, 0.95);
             let (boot_low, boot_high) = if bootstrap > 0 {
@@ -311,26 +333,7 @@ pub fn ranking(dir: &Path, baseline: Option<&str>) -> Result<Vec<Rank>> {
         Some(b) => runs.arms.iter().position(|a| a == b).unwrap_or(0),
         None => 0,
     };
-    let index: BTreeMap<(usize, usize, u32), usize> = runs
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.arm, r.point, r.replicate), i))
-        .collect();
-    let per_arm = |ai: usize, mi: usize| -> PerSet {
-        let mut per = PerSet {
-            diff: BTreeMap::new(),
-            spend: BTreeMap::new(),
-        };
-        for r in runs.rows.iter().filter(|r| r.arm == ai) {
-            if let Some(&bi) = index.get(&(base, r.point, r.replicate)) {
-                let b = &runs.rows[bi];
-                per.diff.entry(r.point).or_default().push(r.values[mi] - b.values[mi]);
-                per.spend.entry(r.point).or_default().push(r.spend - b.spend);
-            }
-        }
-        per
-    };
+    let index = run_index(&runs);
     let share = |a: &BTreeMap<usize, f64>, b: &BTreeMap<usize, f64>| -> Option<f64> {
         let pairs: Vec<(f64, f64)> = a.iter().filter_map(|(p, x)| b.get(p).map(|y| (*x, *y))).collect();
         (!pairs.is_empty()).then(|| {
@@ -353,7 +356,7 @@ pub fn ranking(dir: &Path, baseline: Option<&str>) -> Result<Vec<Rank>> {
     for (mi, metric) in runs.metrics.iter().enumerate() {
         let arms: Vec<(usize, PerSet)> = (0..runs.arms.len())
             .filter(|a| *a != base)
-            .map(|a| (a, per_arm(a, mi)))
+            .map(|a| (a, pairs(&runs, &index, base, a, mi).per))
             .collect();
         for (ai, pa) in &arms {
             for (bi, pb) in &arms {

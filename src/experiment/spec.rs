@@ -383,17 +383,8 @@ impl Validate for Experiment {
             );
         }
         for (i, m) in self.metric.iter().enumerate() {
-            if Metrics::column(&m.name).is_none() {
-                let close = Metrics::COLUMNS
-                    .iter()
-                    .map(|c| (strsim::damerau_levenshtein(c.name, &m.name), c.name))
-                    .min()
-                    .map(|(_, c)| format!("; did you mean \"{c}\"?"))
-                    .unwrap_or_default();
-                v.error(
-                    format!("metric[{i}].name"),
-                    format!("\"{}\" is not a metrics.csv column{close}", m.name),
-                );
+            if let Some(problem) = Metrics::unknown_column(&m.name) {
+                v.error(format!("metric[{i}].name"), problem);
             }
             if m.from != 0 && m.to != 0 && m.from >= m.to {
                 v.error(

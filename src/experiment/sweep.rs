@@ -171,27 +171,7 @@ fn prepare(plan: &Plan, opts: &Options) -> Result<Vec<Recorded>> {
             });
         }
     } else {
-        let foreign: Vec<String> = fs::read_dir(out)
-            .map_err(|e| Error::Read {
-                path: out.clone(),
-                reason: e,
-            })?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !crate::output::is_own_leftover(n))
-            .collect();
-        if !foreign.is_empty() {
-            return Err(Error::OutputExists {
-                path: out.clone(),
-                what: format!(
-                    "{} {} that {} not a ruralgov sweep",
-                    foreign.len(),
-                    if foreign.len() == 1 { "file" } else { "files" },
-                    if foreign.len() == 1 { "is" } else { "are" }
-                ),
-                remedy: "Choose another folder with --out (--restart only discards an earlier sweep)".into(),
-            });
-        }
+        crate::output::refuse_foreign(out, "sweep")?;
         fs::create_dir_all(folder::runs_dir(out)).map_err(|e| Error::CreateDir {
             path: out.clone(),
             reason: e,

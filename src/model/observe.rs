@@ -443,6 +443,23 @@ metrics! {
     governance_index: "Governance index", "index [0, 1]", "Composite effective-governance index, [0,1] (docs/metrics.md).";
 }
 
+impl Metrics {
+    /// `None` if `name` is a `metrics.csv` column; otherwise the message for the user, naming
+    /// the closest column.
+    pub fn unknown_column(name: &str) -> Option<String> {
+        if Self::column(name).is_some() {
+            return None;
+        }
+        let close = Self::COLUMNS
+            .iter()
+            .map(|c| (strsim::damerau_levenshtein(c.name, name), c.name))
+            .min()
+            .map(|(_, c)| format!("; did you mean \"{c}\"?"))
+            .unwrap_or_default();
+        Some(format!("\"{name}\" is not a metrics.csv column{close}"))
+    }
+}
+
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 {
         a / b
