@@ -52,18 +52,23 @@ pub fn is_own_leftover(name: &str) -> bool {
     name == LOCK_FILE || (name.starts_with('.') && name.ends_with(".partial"))
 }
 
-/// Refuse to start a `what` (a "sweep", a "calibration") in `out` if the folder holds files
-/// other than ruralgov's own leftovers.
-pub fn refuse_foreign(out: &Path, what: &str) -> Result<()> {
-    let foreign: Vec<String> = fs::read_dir(out)
+/// The names in folder `dir`, ruralgov's own leftovers (lock, staged files) left out.
+fn contents(dir: &Path) -> Result<Vec<String>> {
+    Ok(fs::read_dir(dir)
         .map_err(|e| Error::Read {
-            path: out.to_path_buf(),
+            path: dir.to_path_buf(),
             reason: e,
         })?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !is_own_leftover(n))
-        .collect();
+        .collect())
+}
+
+/// Refuse to start a `what` (a "sweep", a "calibration") in `out` if the folder holds files
+/// other than ruralgov's own leftovers.
+pub fn refuse_foreign(out: &Path, what: &str) -> Result<()> {
+    let foreign = contents(out)?;
     if foreign.is_empty() {
         return Ok(());
     }
@@ -223,15 +228,7 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
     if force || !dir.exists() {
         return Ok(());
     }
-    let entries: Vec<String> = fs::read_dir(dir)
-        .map_err(|e| Error::Read {
-            path: dir.to_path_buf(),
-            reason: e,
-        })?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !is_own_leftover(n))
-        .collect();
+    let entries = contents(dir)?;
     if entries.is_empty() {
         return Ok(());
     }

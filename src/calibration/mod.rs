@@ -218,27 +218,15 @@ impl Default for MethodSettings {
     }
 }
 
-fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 impl Validate for Calibration {
     fn validate(&self, v: &mut Validator) {
-        if !crate::scenario::is_valid_name(&self.name) {
-            v.error(
-                "name",
-                format!(
-                    "name \"{}\" must be non-empty and use only letters, digits, '_' and '-'",
-                    self.name
-                ),
-            );
-        }
-        if self.base.trim().is_empty() {
-            v.error(
-                "base",
-                "a calibration needs a base scenario: base = \"../china_2000_2020.toml\"",
-            );
-        }
+        crate::experiment::spec::check_name_and_base(
+            v,
+            &self.name,
+            &self.base,
+            "a calibration",
+            "../china_2000_2020.toml",
+        );
         v.range_int("replications", self.replications as i64, 2, 1000);
         if self.target.is_empty() {
             v.error(
@@ -247,7 +235,7 @@ impl Validate for Calibration {
             );
         }
         for (i, t) in self.target.iter().enumerate() {
-            if !valid_name(&t.name) {
+            if !crate::scenario::is_valid_name(&t.name) {
                 v.error(
                     format!("target[{i}].name"),
                     format!(

@@ -254,23 +254,23 @@ pub struct Budget {
     pub per_village_per_year: f64,
 }
 
+/// The checks every file that names an output folder and a base scenario shares (experiments
+/// and calibrations): a usable name and a base scenario.
+pub(crate) fn check_name_and_base(v: &mut Validator, name: &str, base: &str, what: &str, example: &str) {
+    if !crate::scenario::is_valid_name(name) {
+        v.error(
+            "name",
+            format!("name \"{name}\" must be non-empty and use only letters, digits, '_' and '-'"),
+        );
+    }
+    if base.trim().is_empty() {
+        v.error("base", format!("{what} needs a base scenario: base = \"{example}\""));
+    }
+}
+
 impl Validate for Experiment {
     fn validate(&self, v: &mut Validator) {
-        if !crate::scenario::is_valid_name(&self.name) {
-            v.error(
-                "name",
-                format!(
-                    "name \"{}\" must be non-empty and use only letters, digits, '_' and '-'",
-                    self.name
-                ),
-            );
-        }
-        if self.base.trim().is_empty() {
-            v.error(
-                "base",
-                "an experiment needs a base scenario: base = \"../baseline.toml\"",
-            );
-        }
+        check_name_and_base(v, &self.name, &self.base, "an experiment", "../baseline.toml");
         v.range_int("replications", self.replications as i64, 1, 100_000);
         let mut names: Vec<&str> = Vec::new();
         for (i, a) in self.arm.iter().enumerate() {
