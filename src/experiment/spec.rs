@@ -121,6 +121,8 @@ pub struct Factor {
     pub values: Vec<f64>,
     /// `[low, high]` range (Latin hypercube, Morris, Sobol).
     pub range: Vec<f64>,
+    /// Why these values or this range (a prior range's reason or source).
+    pub reason: String,
 }
 
 impl Factor {
