@@ -202,3 +202,79 @@ fn every_parameter_has_a_documented_reason() {
         .collect();
     assert!(missing.is_empty(), "parameters without a doc or a reason: {missing:?}");
 }
+
+/// The prior ranges of the guessed parameters, as `docs/ODD.md` shows them: generated from
+/// `scenarios/experiments/morris_all.toml` (one declaration: the experiment that varies them).
+fn priors_table() -> String {
+    let loaded = ruralgov::experiment::spec::load(&root().join("scenarios/experiments/morris_all.toml")).unwrap();
+    let params = ruralgov::scenario::Scenario::params();
+    let mut t = String::from(
+        "<!-- priors:begin (generated from scenarios/experiments/morris_all.toml; RURALGOV_UPDATE_DOCS=1 cargo test --test tests priors rewrites it) -->\n\
+         | Key | Default | Prior range | Reason |\n|---|---|---|---|\n",
+    );
+    for f in &loaded.experiment.factor {
+        let default = params
+            .iter()
+            .find(|p| p.key == f.key)
+            .map(|p| p.default.clone())
+            .unwrap_or_default();
+        t.push_str(&format!(
+            "| `{}` | `{}` | [{}, {}] | {} |\n",
+            f.key,
+            default,
+            f.range[0],
+            f.range[1],
+            f.reason.replace('|', "/")
+        ));
+    }
+    t.push_str("<!-- priors:end -->");
+    t
+}
+
+#[test]
+fn priors_of_every_guessed_parameter_are_in_the_odd() {
+    let loaded = ruralgov::experiment::spec::load(&root().join("scenarios/experiments/morris_all.toml")).unwrap();
+    let varied: std::collections::BTreeSet<String> = loaded.experiment.factor.iter().map(|f| f.key.clone()).collect();
+    // Every scalar setting whose default is a guess has a prior range with a reason, which
+    // contains the default.
+    for p in ruralgov::scenario::Scenario::params() {
+        let guess = p.source.to_lowercase().contains("guess");
+        let scalar = !p.is_schedule() && p.default.parse::<f64>().is_ok();
+        let set_by_arms = p.key.starts_with("paths.") && p.key.ends_with(".intensity");
+        let fixed = ["region.villages", "population.adults_per_village"].contains(&p.key.as_str())
+            || p.key.starts_with("output.")
+            || p.key.starts_with("run.");
+        if guess && scalar && !set_by_arms && !fixed {
+            assert!(varied.contains(&p.key), "{} is a guess without a prior range in morris_all.toml", p.key);
+        }
+    }
+    for f in &loaded.experiment.factor {
+        assert!(!f.reason.trim().is_empty(), "{} has no reason for its prior range", f.key);
+        let default: f64 = ruralgov::scenario::Scenario::params()
+            .iter()
+            .find(|p| p.key == f.key)
+            .and_then(|p| p.default.parse().ok())
+            .unwrap_or(f64::NAN);
+        assert!(
+            f.range[0] <= default && default <= f.range[1],
+            "{}: the prior range {:?} does not contain the default {default}",
+            f.key,
+            f.range
+        );
+    }
+    let table = priors_table();
+    let path = root().join("docs").join("ODD.md");
+    let doc = fs::read_to_string(&path).unwrap();
+    let (Some(a), Some(b)) = (doc.find("<!-- priors:begin"), doc.find("<!-- priors:end -->")) else {
+        panic!("docs/ODD.md has no priors table (<!-- priors:begin --> ... <!-- priors:end -->)");
+    };
+    let current = &doc[a..b + "<!-- priors:end -->".len()];
+    if std::env::var_os("RURALGOV_UPDATE_DOCS").is_some() && current != table {
+        fs::write(&path, doc.replace(current, &table)).unwrap();
+        return;
+    }
+    assert!(
+        current == table,
+        "docs/ODD.md's prior ranges are out of date with scenarios/experiments/morris_all.toml; regenerate with RURALGOV_UPDATE_DOCS=1 cargo test --test tests priors"
+    );
+}
