@@ -245,11 +245,19 @@ fn priors_of_every_guessed_parameter_are_in_the_odd() {
             || p.key.starts_with("output.")
             || p.key.starts_with("run.");
         if guess && scalar && !set_by_arms && !fixed {
-            assert!(varied.contains(&p.key), "{} is a guess without a prior range in morris_all.toml", p.key);
+            assert!(
+                varied.contains(&p.key),
+                "{} is a guess without a prior range in morris_all.toml",
+                p.key
+            );
         }
     }
     for f in &loaded.experiment.factor {
-        assert!(!f.reason.trim().is_empty(), "{} has no reason for its prior range", f.key);
+        assert!(
+            !f.reason.trim().is_empty(),
+            "{} has no reason for its prior range",
+            f.key
+        );
         let default: f64 = ruralgov::scenario::Scenario::params()
             .iter()
             .find(|p| p.key == f.key)
