@@ -50,7 +50,7 @@ Examples:
 
 const CALIBRATE_EXAMPLES: &str = "\
 Examples:
-  ruralgov calibrate scenarios/calibration/china_2000_2020.toml   # writes results/china_2000_2020/
+  ruralgov calibrate scenarios/calibration/china_2000_2020.toml   # writes results/china_2000_2020_calibration/
   ruralgov calibrate C.toml --jobs 2 --out results/cal            # killed? run it again: it resumes
   ruralgov calibrate C.toml --restart                             # discard an earlier calibration";
 
