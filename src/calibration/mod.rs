@@ -408,10 +408,8 @@ pub fn load(path: &Path) -> Result<Loaded, crate::Error> {
         dir,
         source: loaded,
     };
-    let base = l.base_scenario()?;
-    // Both ends of every range must give a valid scenario.
-    let sets = crate::experiment::plan::set_strings(&l.calibration.set);
-    let base_loaded = crate::scenario::Scenario::load(&l.base_path(), &sets)?;
+    let base_loaded = l.base_loaded()?;
+    let base = &base_loaded.value;
     for (i, p) in l.calibration.parameter.iter().enumerate() {
         for end in &p.range {
             let set = if crate::scenario::load::is_integer_setting::<crate::scenario::Scenario>(&p.key) == Some(true) {
@@ -460,12 +458,15 @@ impl Loaded {
 
     /// The base scenario with the calibration's overrides, checked.
     pub fn base_scenario(&self) -> Result<crate::scenario::Scenario, crate::Error> {
+        self.base_loaded().map(|l| l.value)
+    }
+
+    /// The base scenario with the calibration's overrides, as loaded (to apply more overrides).
+    fn base_loaded(&self) -> Result<crate::scenario::Loaded<crate::scenario::Scenario>, crate::Error> {
         let sets = crate::experiment::plan::set_strings(&self.calibration.set);
-        crate::scenario::Scenario::load(&self.base_path(), &sets)
-            .map(|l| l.value)
-            .map_err(|e| crate::Error::Experiment {
-                path: self.path.clone(),
-                problem: format!("the base scenario with the calibration's set: {e}"),
-            })
+        crate::scenario::Scenario::load(&self.base_path(), &sets).map_err(|e| crate::Error::Experiment {
+            path: self.path.clone(),
+            problem: format!("the base scenario with the calibration's set: {e}"),
+        })
     }
 }

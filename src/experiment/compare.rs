@@ -260,15 +260,6 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
                 by_set.insert((mi, ai), per);
             }
             out.push(Row {
-                sets: row_sets.sets,
-                param_low: row_sets.param_low,
-                param_high: row_sets.param_high,
-                param_sd: row_sets.param_sd,
-                seed_sd: row_sets.seed_sd,
-                param_share: row_sets.param_share,
-                per_100k_low: row_sets.per_100k_low,
-                per_100k_high: row_sets.per_100k_high,
-                p_first: None,
                 arm: arm.clone(),
                 baseline: runs.arms[base].clone(),
                 metric: metric.clone(),
@@ -283,6 +274,7 @@ pub fn compare(dir: &Path, baseline: Option<&str>, bootstrap: usize) -> Result<V
                 bootstrap,
                 extra_spend: extra,
                 per_100k_yuan: (extra.abs() > 1e-9).then(|| diff / extra * 100_000.0),
+                ..row_sets
             });
         }
     }

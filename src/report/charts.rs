@@ -329,10 +329,9 @@ fn calibration(c: &data::Calibration, charts: &mut Vec<Chart>, skipped: &mut Vec
             reason: "implausibility.csv is missing or empty".into(),
         });
     }
-    let unit = |p: &crate::calibration::Parameter, v: &[f64], i: usize| p.to_unit(v[i]);
     let to_unit = |sets: &[Vec<f64>]| -> Vec<Vec<f64>> {
         sets.iter()
-            .map(|v| cal.parameter.iter().enumerate().map(|(i, p)| unit(p, v, i)).collect())
+            .map(|v| cal.parameter.iter().zip(v).map(|(p, x)| p.to_unit(*x)).collect())
             .collect()
     };
     match (&c.retained, &c.nroy) {
