@@ -52,7 +52,10 @@ const CALIBRATE_EXAMPLES: &str = "\
 Examples:
   ruralgov calibrate scenarios/calibration/china_2000_2020.toml   # writes results/china_2000_2020_calibration/
   ruralgov calibrate C.toml --jobs 2 --out results/cal            # killed? run it again: it resumes
-  ruralgov calibrate C.toml --restart                             # discard an earlier calibration";
+  ruralgov calibrate C.toml --restart                             # discard an earlier calibration
+  ruralgov calibrate C.toml --out cal --shard 0/4 &  ... --shard 3/4   # 4 processes share the waves
+Exit codes: 0 finished (or, with --wait 0, this shard's part done), 2 bad input or failure,
+3 this shard's part done but other shards of a wave did not finish within --wait.";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -196,6 +199,14 @@ enum Command {
         /// Discard an earlier calibration in the output folder.
         #[arg(long)]
         restart: bool,
+        /// Run only shard I of N of every wave's runs (0 <= I < N), e.g. --shard 0/4: one
+        /// process per shard, sharing the output folder; between waves each waits for the others.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// With --shard: seconds to wait for the other shards of a wave (0: run this shard's
+        /// part of the first unfinished wave and stop).
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        wait: u64,
         /// Run even if the runs' estimated memory exceeds the machine's.
         #[arg(long)]
         no_memory_check: bool,
@@ -403,9 +414,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             out,
             jobs,
             restart,
+            shard,
+            wait,
             no_memory_check,
             quiet,
-        } => calibrate(&calibration, out, jobs, restart, no_memory_check, quiet),
+        } => calibrate(
+            &calibration,
+            out,
+            jobs,
+            restart,
+            (shard.as_deref(), wait),
+            no_memory_check,
+            quiet,
+        ),
         Command::Compare {
             dir,
             baseline,
@@ -558,10 +579,20 @@ fn calibrate(
     out: Option<PathBuf>,
     jobs: Option<usize>,
     restart: bool,
+    (shard, wait): (Option<&str>, u64),
     no_memory_check: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
     use ruralgov::calibration::history_matching::{self, Progress};
+    let shard = shard.map(parse_shard).transpose()?;
+    if restart && shard.is_some() {
+        return Err(ruralgov::Error::option(
+            "--restart",
+            "",
+            "cannot be combined with --shard (one shard would discard the others' work); restart the calibration without --shard first",
+        )
+        .into());
+    }
     let loaded = ruralgov::calibration::load(path)?;
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.calibration.name));
     let opts = history_matching::Options {
@@ -570,6 +601,8 @@ fn calibrate(
         restart,
         no_memory_check,
         command: output::command_line(),
+        shard,
+        wait: std::time::Duration::from_secs(wait),
     };
     let show_bar = !quiet && std::io::stderr().is_terminal();
     let bar = std::sync::Mutex::new(None::<ProgressBar>);
@@ -613,6 +646,19 @@ fn calibrate(
         }
     }
     let report = report?;
+    if let Some(why) = &report.waiting {
+        // Not an error of the input: this shard's work is done and kept. With --wait 0 that
+        // is what was asked for (exit 0); a wait that ran out exits 3, so a job script can
+        // tell it from success and from bad input (2).
+        if wait == 0 {
+            if !quiet {
+                println!("not finished: {why}");
+            }
+            return Ok(());
+        }
+        eprintln!("not finished: {why}");
+        std::process::exit(3);
+    }
     if !quiet {
         if let Some(why) = &report.stopped {
             println!("stopped early: {why}");

@@ -62,6 +62,14 @@ pub struct Options {
     pub no_memory_check: bool,
     /// The command line, for the manifest.
     pub command: String,
+    /// Run only shard `I` of `N` of every wave's runs (`--shard I/N`): several processes,
+    /// perhaps on several machines sharing the folder, each run one shard. Each wave's shards
+    /// go to `wave-W/shard-I-of-N/`; when all are finished they are taken into
+    /// `wave-W/sweep/` and the next wave is designed.
+    pub shard: Option<(u32, u32)>,
+    /// How long a shard waits for the other shards of a wave before giving up (zero: do not
+    /// wait; run this shard's part of the first unfinished wave and stop).
+    pub wait: std::time::Duration,
 }
 
 /// What a calibration reports while it works.
@@ -120,6 +128,9 @@ pub struct Report {
     pub retained: usize,
     /// Why the waves stopped early, if they did.
     pub stopped: Option<String>,
+    /// With `--shard`: the calibration is not finished because other shards of a wave are
+    /// not (what is missing and what to run); nothing final was written.
+    pub waiting: Option<String>,
     /// Files written.
     pub written: Vec<PathBuf>,
 }
@@ -365,20 +376,64 @@ fn design_csv(cal: &Calibration, unit: &[Vec<f64>]) -> String {
     s
 }
 
-/// Run one wave's design through the sweep machinery and read back its results.
+/// How often a shard looks whether the other shards of a wave have finished.
+const POLL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a shard waits for a lock another shard holds briefly (to write a wave's shared
+/// files or take the shards over) before giving up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// With `--shard`, the lock on `dir` for a short critical section, waiting (bounded) while
+/// another shard holds it; without `--shard` the caller holds the folder's lock already.
+fn shard_lock(opts: &Options, dir: &Path) -> Result<Option<Lock>> {
+    if opts.shard.is_none() {
+        return Ok(None);
+    }
+    let start = std::time::Instant::now();
+    loop {
+        match Lock::acquire(dir, &opts.command) {
+            Ok(l) => return Ok(Some(l)),
+            Err(Error::Locked { .. }) if start.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The shard folders of a wave's folder (`shard-I-of-N`, any N).
+fn shard_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("shard-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+/// Run one wave's design through the sweep machinery and read back its results; `None` when
+/// this process ran its shard and the other shards are not finished within `opts.wait`.
 fn run_wave(
     loaded: &Loaded,
     opts: &Options,
     wave: u32,
     unit: &[Vec<f64>],
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<WaveRuns> {
+) -> Result<Option<WaveRuns>> {
     let cal = &loaded.calibration;
     let dir = opts.out.join(format!("wave-{wave}"));
     fs::create_dir_all(&dir).map_err(|e| Error::CreateDir {
         path: dir.clone(),
         reason: e,
     })?;
+    let shared = shard_lock(opts, &opts.out)?;
     write_same(&dir.join("design.csv"), design_csv(cal, unit).as_bytes())?;
     let experiment = Experiment {
         name: format!("{}-wave-{wave}", cal.name),
@@ -402,25 +457,80 @@ fn run_wave(
     let text = toml::to_string(&experiment).map_err(|e| Error::render("the wave's experiment.toml", e))?;
     let exp_path = dir.join("experiment.toml");
     write_same(&exp_path, text.as_bytes())?;
+    drop(shared);
     let exp = spec::load(&exp_path)?;
     let plan = Plan::build(&exp)?;
     let sweep_dir = dir.join("sweep");
-    let _lock = Lock::acquire(&sweep_dir, &opts.command)?;
-    progress(Progress::Wave {
-        wave,
-        points: plan.points.len(),
-        runs: plan.runs.len(),
-    });
-    let sopts = sweep::Options {
-        out: sweep_dir.clone(),
+    let sopts = |out: PathBuf, shard: Option<(u32, u32)>| sweep::Options {
+        out,
         jobs: opts.jobs,
-        shard: None,
+        shard,
         restart: false,
         no_memory_check: opts.no_memory_check,
         command: opts.command.clone(),
         format: crate::columnar::Format::Csv,
     };
-    sweep::sweep(&plan, &sopts, &|done, total| progress(Progress::Runs { done, total }))?;
+    // A wave is done when its sweep folder is assembled (its manifest is written last).
+    if !sweep_dir.join("manifest.json").exists() {
+        if let Some((i, n)) = opts.shard {
+            let mine = dir.join(format!("shard-{i}-of-{n}"));
+            {
+                let _lock = Lock::acquire(&mine, &opts.command)?;
+                let shard_runs = plan.runs.iter().filter(|r| r.run_id % n == i).count();
+                progress(Progress::Wave {
+                    wave,
+                    points: plan.points.len(),
+                    runs: shard_runs,
+                });
+                sweep::sweep(&plan, &sopts(mine.clone(), Some((i, n))), &|done, total| {
+                    progress(Progress::Runs { done, total })
+                })?;
+            }
+            let deadline = std::time::Instant::now() + opts.wait;
+            let mut told = false;
+            loop {
+                let missing: Vec<u32> = (0..n)
+                    .filter(|&j| !sweep::shard_complete(&plan, &dir.join(format!("shard-{j}-of-{n}")), j, n))
+                    .collect();
+                if missing.is_empty() {
+                    break;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Ok(None);
+                }
+                if !told {
+                    progress(Progress::Message(format!(
+                        "wave {wave}: shard {i}/{n} finished; waiting up to {} s for shard(s) {} of {n}",
+                        opts.wait.as_secs(),
+                        missing
+                            .iter()
+                            .map(|j| format!("{j}/{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                    told = true;
+                }
+                std::thread::sleep(POLL);
+            }
+        }
+        // Take over what shards finished (all of it, after a sharded wave), run the rest.
+        let _lock = match opts.shard {
+            Some(_) => shard_lock(opts, &sweep_dir)?,
+            None => Some(Lock::acquire(&sweep_dir, &opts.command)?),
+        };
+        if !sweep_dir.join("manifest.json").exists() {
+            let all = sopts(sweep_dir.clone(), None);
+            sweep::adopt(&plan, &all, &shard_dirs(&dir))?;
+            if opts.shard.is_none() {
+                progress(Progress::Wave {
+                    wave,
+                    points: plan.points.len(),
+                    runs: plan.runs.len(),
+                });
+            }
+            sweep::sweep(&plan, &all, &|done, total| progress(Progress::Runs { done, total }))?;
+        }
+    }
     let table = RunsTable::read(&sweep_dir)?;
     let nt = cal.target.len();
     let mut outputs = vec![vec![Vec::new(); nt]; plan.points.len()];
@@ -434,7 +544,7 @@ fn run_wave(
         .iter()
         .map(|v| cal.parameter.iter().zip(v).map(|(p, x)| p.to_unit(*x)).collect())
         .collect();
-    Ok(WaveRuns { values, unit, outputs })
+    Ok(Some(WaveRuns { values, unit, outputs }))
 }
 
 /// Pooled within-point variance of single runs, per target.
@@ -469,8 +579,25 @@ fn simulated(cal: &Calibration, runs: &WaveRuns, model: &WaveModel, p: usize) ->
 pub fn run(loaded: &Loaded, opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report> {
     let cal = &loaded.calibration;
     let jobs = crate::limits::threads("--jobs", opts.jobs)?;
-    let _lock = Lock::acquire(&opts.out, &opts.command)?;
-    prepare(loaded, opts)?;
+    if let Some((i, n)) = opts.shard {
+        if n == 0 || i >= n {
+            return Err(Error::option(
+                "--shard",
+                format!("{i}/{n}"),
+                "expected I/N with 0 <= I < N",
+            ));
+        }
+    }
+    // Unsharded, the whole folder is this process's; sharded, the processes share it and
+    // lock it only while writing what they share.
+    let _lock = match opts.shard {
+        None => Some(Lock::acquire(&opts.out, &opts.command)?),
+        Some(_) => None,
+    };
+    {
+        let _shared = shard_lock(opts, &opts.out)?;
+        prepare(loaded, opts)?;
+    }
     let pool = crate::sim::pool(jobs)?;
     let d = cal.parameter.len();
     let m = &cal.method;
@@ -525,7 +652,25 @@ pub fn run(loaded: &Loaded, opts: &Options, progress: &(dyn Fn(Progress) + Sync)
                 String::new()
             }
         )));
-        let runs = run_wave(loaded, opts, wave, &unit, progress)?;
+        let Some(runs) = run_wave(loaded, opts, wave, &unit, progress)? else {
+            let (i, n) = opts.shard.unwrap_or((0, 1));
+            let why = format!(
+                "wave {wave}: this shard ({i}/{n}) is finished, other shards of the wave are not{}; run them (the same command with --shard J/{n}), then run this command again, with or without --shard, to go on",
+                if opts.wait.is_zero() {
+                    String::new()
+                } else {
+                    format!(" after waiting {} s", opts.wait.as_secs())
+                }
+            );
+            return Ok(Report {
+                waves,
+                space_left,
+                retained: 0,
+                stopped: None,
+                waiting: Some(why),
+                written: Vec::new(),
+            });
+        };
         let nt = cal.target.len();
         let seed_var: Vec<f64> = (0..nt).map(|t| seed_variance(&runs, t)).collect();
         let mut emulators = Vec::with_capacity(nt);
@@ -601,8 +746,11 @@ pub fn run(loaded: &Loaded, opts: &Options, progress: &(dyn Fn(Progress) + Sync)
             }
         }
         let dir = opts.out.join(format!("wave-{wave}"));
-        write_file(&dir.join("loo.csv"), loo_csv.as_bytes())?;
-        write_file(&dir.join("emulators.csv"), em_csv.as_bytes())?;
+        {
+            let _shared = shard_lock(opts, &opts.out)?;
+            write_file(&dir.join("loo.csv"), loo_csv.as_bytes())?;
+            write_file(&dir.join("emulators.csv"), em_csv.as_bytes())?;
+        }
         let model = WaveModel { emulators, seed_var };
         let mut within = 0;
         let mut min_i = f64::INFINITY;
@@ -651,6 +799,7 @@ pub fn run(loaded: &Loaded, opts: &Options, progress: &(dyn Fn(Progress) + Sync)
             break;
         }
     }
+    let _shared = shard_lock(opts, &opts.out)?;
     finish(loaded, opts, &models, &waves, &all_runs, implaus, stopped, &pool)
 }
 
@@ -868,6 +1017,7 @@ fn finish(
         space_left,
         retained: retained.len(),
         stopped,
+        waiting: None,
         written,
     })
 }

@@ -153,10 +153,22 @@ impl Plan {
         } else {
             Some(read_parameter_sets(&resolve(&e.parameters.from), e.parameters.draws)?)
         };
-        let factors: Vec<String> = match &from_file {
+        let mut factors: Vec<String> = match &from_file {
             Some(sets) => sets.keys.clone(),
-            None => e.factor.iter().map(|f| f.key.clone()).collect(),
+            None => Vec::new(),
         };
+        for f in &e.factor {
+            if factors.contains(&f.key) {
+                return Err(Error::Experiment {
+                    path: loaded.path.clone(),
+                    problem: format!(
+                        "factor \"{}\" is also a column of parameters.from ({}); a parameter comes either from the file or from a range, not both",
+                        f.key, e.parameters.from
+                    ),
+                });
+            }
+            factors.push(f.key.clone());
+        }
         let whole: Vec<bool> = factors
             .iter()
             .map(|k| crate::scenario::load::is_integer_setting::<Scenario>(k) == Some(true))
@@ -168,15 +180,19 @@ impl Plan {
             problem: format!("sampling: {err}"),
         };
         let mut points: Vec<Vec<f64>> = if let Some(sets) = &from_file {
-            let runs = (sets.rows.len() as u64)
+            let n = if e.factor.is_empty() {
+                sets.rows.len()
+            } else {
+                s.samples as usize
+            };
+            let runs = (n as u64)
                 .saturating_mul(arms.len() as u64)
                 .saturating_mul(e.replications as u64);
-            if sets.rows.len() as u64 > crate::limits::MAX_POINTS || runs > crate::limits::MAX_RUNS {
+            if n as u64 > crate::limits::MAX_POINTS || runs > crate::limits::MAX_RUNS {
                 return Err(Error::Experiment {
                     path: loaded.path.clone(),
                     problem: format!(
-                        "parameters.from: {} parameter sets x {} arms x {} replications = {runs} runs, more than an experiment may have ({} points, {} runs); use draws = N to take fewer sets",
-                        sets.rows.len(),
+                        "parameters.from: {n} parameter sets x {} arms x {} replications = {runs} runs, more than an experiment may have ({} points, {} runs); use draws = N (or fewer sampling.samples) to take fewer sets",
                         arms.len(),
                         e.replications,
                         crate::limits::MAX_POINTS,
@@ -184,7 +200,21 @@ impl Plan {
                     ),
                 });
             }
-            sets.rows.clone()
+            if e.factor.is_empty() {
+                sets.rows.clone()
+            } else {
+                // Each point completes the file's row i mod n with the i-th draw of the factors.
+                let draws = sampling::latin_hypercube(&bounds, n, s.seed).map_err(design_err)?;
+                draws
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        let mut row = sets.rows[i % sets.rows.len()].clone();
+                        row.extend(d);
+                        row
+                    })
+                    .collect()
+            }
         } else if factors.is_empty() {
             vec![Vec::new()]
         } else {

@@ -71,6 +71,12 @@ pub struct Experiment {
 /// parameter; other columns (`set`, `max_implausibility`, ...) are ignored. Each row is a
 /// design point, crossed with the arms and the replications (common random numbers), so
 /// `compare` can separate parameter uncertainty from seed noise.
+///
+/// With `[[factor]]` ranges as well (and `sampling.method = "lhs"`), the design has
+/// `sampling.samples` points: point `i` takes the file's row `i mod n` (of its `n` sets) and
+/// the `i`-th Latin-hypercube draw of the factors over their ranges. That is how parameters
+/// the calibration fixed (its retained sets) and parameters only a prior range describes
+/// (guessed efficacies) enter one uncertainty interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Parameters {
@@ -403,10 +409,10 @@ impl Validate for Experiment {
                 );
             }
         }
-        if !self.parameters.from.is_empty() && !self.factor.is_empty() {
+        if !self.parameters.from.is_empty() && !self.factor.is_empty() && s.method != Method::Lhs {
             v.error(
-                "parameters.from",
-                "an experiment takes its design points either from [[factor]] or from parameters.from, not both",
+                "sampling.method",
+                "with parameters.from, [[factor]] ranges are drawn by Latin hypercube (sampling.method = \"lhs\"): each of sampling.samples points completes one parameter set from the file with one draw of the factors",
             );
         }
         v.range(

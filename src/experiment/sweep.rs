@@ -576,6 +576,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str, format: crate::columna
         format,
     };
     let states = prepare(&plan, &opts)?;
+    let damaged = copy_finished(&plan, out, &states, dirs)?;
+    let written = assemble(&plan, out, command, format)?;
+    Ok(Merged { written, damaged })
+}
+
+/// Copy into `out` every run of `plan` that is not finished there (`states`, as [`prepare`]
+/// found them) but is finished and checks out in one of `dirs`; returns the damaged records
+/// found in `dirs` (file and why), which are not copied.
+fn copy_finished(plan: &Plan, out: &Path, states: &[Recorded], dirs: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
     let mut damaged = Vec::new();
     for (r, state) in plan.runs.iter().zip(states) {
         if matches!(state, Recorded::Finished(_)) {
@@ -583,7 +592,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str, format: crate::columna
         }
         folder::remove_run(out, r.run_id);
         for d in dirs {
-            match folder::read_run(d, &plan, r) {
+            match folder::read_run(d, plan, r) {
                 Recorded::Missing => continue,
                 Recorded::Damaged(why) => damaged.push((folder::run_file(d, r.run_id, "json"), why)),
                 Recorded::Finished(_) => {
@@ -600,6 +609,42 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str, format: crate::columna
             }
         }
     }
-    let written = assemble(&plan, out, command, format)?;
-    Ok(Merged { written, damaged })
+    Ok(damaged)
+}
+
+/// Take into the sweep folder `opts.out` (which the caller has locked) the finished runs of
+/// the shard folders `dirs` of the same plan, so that [`sweep`] there runs only what no shard
+/// finished. Shard folders of another plan are an error; a missing one is skipped.
+pub fn adopt(plan: &Plan, opts: &Options, dirs: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
+    let states = prepare(plan, opts)?;
+    let mut mine = Vec::new();
+    for d in dirs {
+        if !folder::plan_path(d).exists() {
+            continue;
+        }
+        let v = folder::recorded_plan(d)?;
+        if v.get("fingerprint").and_then(|f| f.as_str()) != Some(plan.fingerprint.as_str()) {
+            return Err(Error::folder(
+                d,
+                "it holds a sweep of a different plan; only shards of the same plan can be taken over",
+            ));
+        }
+        mine.push(d.clone());
+    }
+    copy_finished(plan, &opts.out, &states, &mine)
+}
+
+/// Whether the shard folder `dir` holds every run of shard `i` of `n` of `plan`, finished and
+/// intact (a shard that is still running, or another plan's, is not complete).
+pub fn shard_complete(plan: &Plan, dir: &Path, i: u32, n: u32) -> bool {
+    let same_plan = folder::recorded_plan(dir)
+        .ok()
+        .and_then(|v| v.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string))
+        .is_some_and(|f| f == plan.fingerprint);
+    same_plan
+        && plan
+            .runs
+            .iter()
+            .filter(|r| r.run_id % n == i)
+            .all(|r| matches!(folder::read_run(dir, plan, r), Recorded::Finished(_)))
 }

@@ -105,6 +105,8 @@ fn history_matching_recovers_known_parameters_from_a_synthetic_target_set() {
         restart: false,
         no_memory_check: false,
         command: "test".into(),
+        shard: None,
+        wait: std::time::Duration::ZERO,
     };
     let report = history_matching::run(&loaded, &opts, &|_| {}).unwrap();
     assert_eq!(report.waves.len(), 3, "{report:?}");
@@ -264,6 +266,96 @@ fn a_killed_calibration_resumes_to_identical_outputs() {
     let o = ruralgov(&args(&killed));
     assert_clean_error(&o, &["a calibration of a different file", "--restart"]);
     let _ = changed;
+}
+
+#[test]
+fn a_sharded_calibration_ends_identical_to_one_process() {
+    let (migrants, turnout) = synthetic_world();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "synthetic.toml",
+        &calibration_text(migrants, turnout, 3, 24),
+    );
+    let args = |out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "calibrate".to_string(),
+            arg(&file),
+            "--out".into(),
+            arg(out),
+            "--jobs".into(),
+            "1".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let whole = dir.path().join("whole");
+    ruralgov(&args(&whole, &["--quiet"])).assert_success();
+    let same_as_whole = |out: &Path| {
+        for f in files_of() {
+            let a = fs::read(whole.join(&f)).unwrap();
+            let b = fs::read(out.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert!(a == b, "{} differs from the one-process calibration", f.display());
+        }
+    };
+
+    // Two processes at once, one shard each: they wait for each other between waves.
+    let shared = dir.path().join("shared");
+    let children: Vec<_> = ["0/2", "1/2"]
+        .iter()
+        .map(|sh| {
+            Command::new(BIN)
+                .args(args(&shared, &["--shard", sh, "--wait", "300", "--quiet"]))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    same_as_whole(&shared);
+    // Each shard ran its own runs and only those.
+    for w in 1..=3 {
+        for j in 0..2u32 {
+            let runs = finished_runs(&shared.join(format!("wave-{w}/shard-{j}-of-2")));
+            assert!(runs > 0, "shard {j} of wave {w} ran nothing");
+        }
+        let a = finished_runs(&shared.join(format!("wave-{w}/shard-0-of-2")));
+        let b = finished_runs(&shared.join(format!("wave-{w}/shard-1-of-2")));
+        assert_eq!(a + b, finished_runs(&shared.join(format!("wave-{w}/sweep"))));
+    }
+
+    // A shard alone waits for the others, then stops with exit code 3; nothing looks done.
+    let alone = dir.path().join("alone");
+    let o = ruralgov(&args(&alone, &["--shard", "0/3", "--wait", "1"]));
+    assert_eq!(o.code, Some(3), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("wave 1") && o.stderr.contains("--shard J/3"),
+        "{}",
+        o.stderr
+    );
+    assert!(!alone.join("manifest.json").exists());
+    assert!(!alone.join("wave-1/sweep/manifest.json").exists());
+    // With --wait 0 a shard does its part and stops (exit 0); a run without --shard takes
+    // over what the shards finished and runs the rest.
+    let o = ruralgov(&args(&alone, &["--shard", "1/3", "--wait", "0"]));
+    o.assert_success();
+    assert!(o.stdout.contains("not finished"), "{}", o.stdout);
+    let shard_runs =
+        finished_runs(&alone.join("wave-1/shard-0-of-3")) + finished_runs(&alone.join("wave-1/shard-1-of-3"));
+    assert!(shard_runs > 0);
+    ruralgov(&args(&alone, &["--quiet"])).assert_success();
+    same_as_whole(&alone);
+
+    // A restart must not come from one shard.
+    let o = ruralgov(&args(&alone, &["--shard", "0/2", "--restart"]));
+    assert_clean_error(&o, &["--restart", "--shard"]);
+    let o = ruralgov(&args(&alone, &["--shard", "2/2"]));
+    assert_clean_error(&o, &["--shard", "2/2"]);
 }
 
 fn bad(dir: &Path, text: &str) -> (PathBuf, String) {
@@ -455,6 +547,67 @@ fn an_experiment_takes_its_parameter_sets_from_a_file() {
     let loaded = ruralgov::experiment::spec::load(&exp2).unwrap();
     let plan = ruralgov::experiment::plan::Plan::build(&loaded).unwrap();
     assert_eq!(plan.points, vec![vec![0.03, 0.2], vec![0.05, 0.3]]);
+}
+
+#[test]
+fn parameter_sets_from_a_file_are_completed_by_prior_draws_of_other_factors() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = parameter_experiment(dir.path(), SETS, 0);
+    let text = fs::read_to_string(&exp).unwrap();
+    let with_priors = |method: &str, key: &str| {
+        format!(
+            "{text}\n[sampling]\nmethod = \"{method}\"\nsamples = 7\nseed = 4\n\n[[factor]]\nkey = \"{key}\"\nrange = [0.2, 0.8]\nreason = \"a prior\"\n\n[[factor]]\nkey = \"governance.base_meetings\"\nrange = [0.5, 2.0]\nreason = \"a prior\"\n"
+        )
+    };
+    write(dir.path(), "exp.toml", &with_priors("lhs", "governance.court"));
+    let loaded = ruralgov::experiment::spec::load(&exp).unwrap();
+    let plan = ruralgov::experiment::plan::Plan::build(&loaded).unwrap();
+    assert_eq!(
+        plan.factors,
+        [
+            "migration.leave_base",
+            "governance.turnout_base",
+            "governance.court",
+            "governance.base_meetings"
+        ]
+    );
+    // 7 points: the file's rows in turn (row i mod 3), each with its own Latin-hypercube draw
+    // of the two factors: one draw in each seventh of each range.
+    assert_eq!(plan.points.len(), 7);
+    assert_eq!(plan.runs.len(), 7 * 3 * 2);
+    let rows = [[0.03, 0.2], [0.05, 0.3], [0.08, 0.4]];
+    for (i, p) in plan.points.iter().enumerate() {
+        assert_eq!(p[..2], rows[i % 3]);
+    }
+    for (f, (lo, hi)) in [(2, (0.2, 0.8)), (3, (0.5, 2.0))] {
+        let mut strata: Vec<usize> = plan
+            .points
+            .iter()
+            .map(|p| (((p[f] - lo) / (hi - lo)) * 7.0).floor() as usize)
+            .collect();
+        strata.sort_unstable();
+        assert_eq!(
+            strata,
+            (0..7).collect::<Vec<_>>(),
+            "factor {f} is not a Latin hypercube"
+        );
+    }
+    // The draws are part of the plan: another design seed is another plan.
+    write(
+        dir.path(),
+        "exp.toml",
+        &with_priors("lhs", "governance.court").replace("seed = 4", "seed = 5"),
+    );
+    let other = ruralgov::experiment::plan::Plan::build(&ruralgov::experiment::spec::load(&exp).unwrap()).unwrap();
+    assert_ne!(other.fingerprint, plan.fingerprint);
+    assert_ne!(other.points, plan.points);
+    // Only a Latin hypercube completes the sets; a key comes from the file or a range, not both.
+    write(dir.path(), "exp.toml", &with_priors("morris", "governance.court"));
+    let o = ruralgov(&["validate".to_string(), arg(&exp)]);
+    assert_clean_error(&o, &["exp.toml", "sampling.method", "lhs"]);
+    write(dir.path(), "exp.toml", &with_priors("lhs", "governance.turnout_base"));
+    let o = ruralgov(&["validate".to_string(), arg(&exp)]);
+    assert_clean_error(&o, &["governance.turnout_base", "either from the file or from a range"]);
 }
 
 #[test]
