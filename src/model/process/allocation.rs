@@ -39,14 +39,6 @@ use super::{effective_capacity, experience};
 
 /// Effort units of the branch per month.
 pub const EFFORT_UNITS: u32 = 10;
-/// Committee decisions per month.
-pub const DECISIONS: u32 = 6;
-/// Decisions one meeting can take.
-pub const PER_MEETING: u32 = 3;
-/// Share of funds wasted per unit of formalism.
-pub const FORMALISM_WASTE: f64 = 0.3;
-/// Share of the month's transfer funds the committee may put to recorded demands.
-pub const DEMAND_SHARE: f64 = 0.3;
 /// Monthly probability that an unresolved recorded demand expires (mean wait 6 months).
 pub const DEMAND_EXPIRY: f64 = 1.0 / 6.0;
 /// Residents whose attendance propensity is sampled to estimate a meeting's attendance.
@@ -153,13 +145,13 @@ crate::kernel! {
         let formal = (0..EFFORT_UNITS).filter(|_| chance(&mut rng, p_formal)).count() as u32;
         v.stats.formal_effort = formal;
         v.formalism = (v.formalism + 0.2 * (formal as f32 / EFFORT_UNITS as f32 - v.formalism)).clamp(0.0, 1.0);
-        let real = (1.0 - leak) * (1.0 - FORMALISM_WASTE * v.formalism as f64);
+        let real = (1.0 - leak) * (1.0 - g.formalism_waste * v.formalism as f64);
 
         // Delivery: next month's budgets. Transfers (and a first secretary's funds) build services,
         // less what goes to recorded demands; each programme gets what is left of its money.
         let pending = pending_demands(a) as usize;
         let base = (transfers + first_secretary) * real;
-        let demands = (pending as f64 * sc.paths.legal.demand_cost).min(DEMAND_SHARE * base);
+        let demands = (pending as f64 * sc.paths.legal.demand_cost).min(g.demand_share * base);
         v.funds_for_demands = demands;
         // A null-mechanism control delivers nothing of its money (it is still sent and can be
         // captured).
@@ -366,7 +358,7 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
     let quorate = held > 0 && realised >= g.quorum;
     v.stats.meeting_attendance = (realised.clamp(0.0, 1.0) * n) as u32;
     let decided = if quorate {
-        (held * PER_MEETING).min(DECISIONS)
+        held.saturating_mul(g.decisions_per_meeting).min(g.decisions)
     } else {
         0
     };
@@ -380,10 +372,10 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
             own += 1;
         }
     }
-    v.stats.decisions = DECISIONS;
+    v.stats.decisions = g.decisions;
     v.stats.own_decisions = own;
     v.committee.autonomy =
-        (v.committee.autonomy + 0.05 * (own as f32 / DECISIONS as f32 - v.committee.autonomy)).clamp(0.0, 1.0);
+        (v.committee.autonomy + 0.05 * (own as f32 / g.decisions as f32 - v.committee.autonomy)).clamp(0.0, 1.0);
     if decided > 0 {
         v.efficacy = (v.efficacy + 0.05 * (own as f32 / decided as f32 - v.efficacy)).clamp(0.0, 1.0);
     }

@@ -30,12 +30,6 @@ use crate::scenario::PolicyPath;
 
 use super::{effective_capacity, experience};
 
-/// Weight of the "left unresolved" outcome against clan force.
-pub const UNRESOLVED_WEIGHT: f64 = 0.5;
-
-/// Probability that the township acted unlawfully in a villager-government conflict.
-pub const UNLAWFUL: f64 = 0.5;
-
 /// Units a budget buys this month: the whole units, and one more with the chance of the
 /// fraction left (so the expected number is exact).
 pub fn units(budget: f64, unit_cost: f64, rng: &mut Stream) -> u32 {
@@ -163,7 +157,7 @@ crate::kernel! {
                 }
                 _ => 0.0,
             };
-            if rng.f64() * (w_clan + UNRESOLVED_WEIGHT) < w_clan {
+            if rng.f64() * (w_clan + g.unresolved_weight) < w_clan {
                 v.stats.force += 1;
                 // The party of the smaller clan loses.
                 if let Some(j) = other {
@@ -199,7 +193,7 @@ crate::kernel! {
                 // backs the branch. Otherwise the township holds siding against it.
                 let aided = legal_units > 0;
                 legal_units = legal_units.saturating_sub(aided as u32);
-                if aided && chance(&mut rng, UNLAWFUL) {
+                if aided && chance(&mut rng, g.unlawful) {
                     v.stats.conflicts_won += 1;
                 } else {
                     experience(a.exp_gov, i, -1);

@@ -50,9 +50,6 @@ fn best<F: Fn(usize) -> bool>(a: &AgentsMut, keep: F, score: impl Fn(usize) -> f
     out.map(|(i, _)| i)
 }
 
-/// Turnout bonus of those who voted at the last election (habit; Gerber, Green and Shachar 2003).
-pub const HABIT: f64 = 0.1;
-
 /// The branch's nominee: the secretary under "one shoulder", otherwise the most competent
 /// other active resident member (the secretary if there is none).
 pub fn nominee(arr: Arrangement, secretary: u32, retire_months: u16, a: &AgentsMut) -> Option<usize> {
@@ -182,7 +179,11 @@ pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
             continue;
         }
         let tb = a.trust_branch[i] as f64;
-        let habit = if a.part[i] & part::VOTED_LAST != 0 { HABIT } else { 0.0 };
+        let habit = if a.part[i] & part::VOTED_LAST != 0 {
+            g.vote_habit
+        } else {
+            0.0
+        };
         a.part[i] &= !part::VOTED_LAST;
         let mut p = g.turnout_base + habit + 0.45 * a.civic[i] as f64 + 0.25 * tb + 0.35 * autonomy;
         if r == residence::MIGRANT {

@@ -20,12 +20,6 @@ use crate::scenario::PolicyPath;
 use super::disputes::units;
 use super::experience;
 
-/// Extra contribution probability of those who contributed last month (consistency).
-pub const HABIT: f64 = 0.05;
-
-/// Tries to find a willing helper for one need.
-pub const HELPER_TRIES: usize = 8;
-
 crate::kernel! {
     /// Run public goods and services for one village.
     pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
@@ -45,7 +39,7 @@ crate::kernel! {
         let (res, ages, market, civic) = (&a.residence[..n], &a.age[..n], &a.market[..n], &a.civic[..n]);
         let parts = &mut a.part[..n];
         let (base, slope) = ((sanction as f32) * (0.5 + coop_prev as f32), 0.5 + coop_prev as f32);
-        let habit = HABIT as f32;
+        let habit = sp.habit as f32;
         let u24 = 1.0 / (1u32 << 24) as f32;
         for i in 0..n {
             let resident = res[i] == residence::RESIDENT;
@@ -105,7 +99,7 @@ crate::kernel! {
                 continue;
             }
             let mut helper = None;
-            for _ in 0..HELPER_TRIES {
+            for _ in 0..sp.helper_tries {
                 // The platform searches the whole village; informal help searches one's ties.
                 let j = if platform {
                     if attempts == 0 {

@@ -12,17 +12,16 @@ use crate::model::agents::{residence, AgentsMut};
 use crate::model::rng::Traits;
 use crate::model::{StepCtx, Village};
 
-/// Step size of one experience.
-pub const EVENT_STEP: f32 = 0.04;
-/// Monthly relaxation toward the village environment.
-pub const RELAX: f32 = 0.01;
-
 crate::kernel! {
     /// Run trust updating for one village (no randomness).
     pub fn run(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut) {
         let (env_b, env_g) = environment(v);
         let traits = Traits::new(ctx.sc.run.seed, v.id, ctx.trait_stamp);
         let spread = ctx.sc.values.trust_disposition as f32;
+        // Step per experience, and the monthly relaxation of residents (a quarter for migrants).
+        let step = ctx.sc.values.trust_step as f32;
+        let relax_res = ctx.sc.values.trust_relax as f32;
+        let relax_mig = relax_res * 0.25;
         let n = a.len();
         let (res, ages) = (&a.residence[..n], &a.age[..n]);
         let (tb, tg) = (&mut a.trust_branch[..n], &mut a.trust_gov[..n]);
@@ -43,8 +42,8 @@ crate::kernel! {
                 (&mut tg[start..end], &eg[start..end], env_g),
             ] {
                 for (((t, &e), &r), &o) in trust.iter_mut().zip(exp).zip(res).zip(&off[..len]) {
-                    let relax = if r == residence::RESIDENT { RELAX } else { RELAX * 0.25 };
-                    let u = update(*t, (env + o).clamp(0.0, 1.0), relax, e);
+                    let relax = if r == residence::RESIDENT { relax_res } else { relax_mig };
+                    let u = update(*t, (env + o).clamp(0.0, 1.0), relax, step, e);
                     *t = if r == residence::VACANT { *t } else { u };
                 }
             }
@@ -60,14 +59,15 @@ pub fn environment(v: &Village) -> (f32, f32) {
     (0.5 * q + 0.5 * v.order, 0.6 * q + 0.4 * (1.0 - v.formalism))
 }
 
-/// One trust update: relaxation toward `env`, then the month's experiences.
+/// One trust update: relaxation toward `env` by `relax`, then the month's experiences, each
+/// moving trust `step` of the way toward 1 (good) or 0 (bad).
 #[inline]
-pub fn update(t: f32, env: f32, relax: f32, events: i8) -> f32 {
+pub fn update(t: f32, env: f32, relax: f32, step: f32, events: i8) -> f32 {
     let t = t + relax * (env - t);
     let e = events.clamp(-4, 4) as f32;
     // Toward 1 by (1 - t) per good event, toward 0 by t per bad one (written with selects).
     let room = if e > 0.0 { 1.0 - t } else { t };
-    (t + EVENT_STEP * e * room).clamp(0.0, 1.0)
+    (t + step * e * room).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -75,53 +75,62 @@ mod tests {
     use super::*;
     use crate::model::process::testkit::{residents, run_months, with_village, world};
 
+    /// The scenario defaults of the step and the relaxation.
+    fn defaults() -> (f32, f32) {
+        let v = crate::scenario::Scenario::default().values;
+        (v.trust_step as f32, v.trust_relax as f32)
+    }
+
     #[test]
     fn good_events_raise_trust_and_bad_events_lower_it() {
+        let (step, _) = defaults();
         for t in [0.0f32, 0.2, 0.5, 0.9] {
-            let good = update(t, t, 0.0, 1);
-            let bad = update(t, t, 0.0, -1);
+            let good = update(t, t, 0.0, step, 1);
+            let bad = update(t, t, 0.0, step, -1);
             if t < 1.0 {
                 assert!(good > t, "{t} -> {good}");
             }
             if t > 0.0 {
                 assert!(bad < t, "{t} -> {bad}");
             }
-            assert!((good - (t + EVENT_STEP * (1.0 - t))).abs() < 1e-6);
-            assert!((bad - (t - EVENT_STEP * t)).abs() < 1e-6);
+            assert!((good - (t + step * (1.0 - t))).abs() < 1e-6);
+            assert!((bad - (t - step * t)).abs() < 1e-6);
         }
         // More events move further, in both directions.
-        assert!(update(0.5, 0.5, 0.0, 3) > update(0.5, 0.5, 0.0, 1));
-        assert!(update(0.5, 0.5, 0.0, -3) < update(0.5, 0.5, 0.0, -1));
+        assert!(update(0.5, 0.5, 0.0, step, 3) > update(0.5, 0.5, 0.0, step, 1));
+        assert!(update(0.5, 0.5, 0.0, step, -3) < update(0.5, 0.5, 0.0, step, -1));
     }
 
     #[test]
     fn trust_stays_in_the_unit_interval_and_events_saturate() {
+        let (step, relax) = defaults();
         for k in 0..=20 {
             let t = k as f32 / 20.0;
             for env in [0.0f32, 0.3, 1.0] {
                 let mut prev = -1.0f32;
                 for e in i8::MIN..=i8::MAX {
-                    let u = update(t, env, RELAX, e);
+                    let u = update(t, env, relax, step, e);
                     assert!((0.0..=1.0).contains(&u), "update({t}, {env}, {e}) = {u}");
                     assert!(u >= prev, "monotone in events");
                     prev = u;
                 }
                 // At most four events count each way.
-                assert_eq!(update(t, env, RELAX, 100), update(t, env, RELAX, 4));
-                assert_eq!(update(t, env, RELAX, -100), update(t, env, RELAX, -4));
+                assert_eq!(update(t, env, relax, step, 100), update(t, env, relax, step, 4));
+                assert_eq!(update(t, env, relax, step, -100), update(t, env, relax, step, -4));
             }
         }
-        assert_eq!(update(1.0, 1.0, RELAX, 4), 1.0);
-        assert_eq!(update(0.0, 0.0, RELAX, -4), 0.0);
+        assert_eq!(update(1.0, 1.0, relax, step, 4), 1.0);
+        assert_eq!(update(0.0, 0.0, relax, step, -4), 0.0);
     }
 
     #[test]
     fn without_events_trust_relaxes_toward_the_environment() {
-        let u = update(0.2, 0.8, 0.1, 0);
+        let (step, relax) = defaults();
+        let u = update(0.2, 0.8, 0.1, step, 0);
         assert!((u - 0.26).abs() < 1e-6, "{u}");
         let mut t = 0.9f32;
         for _ in 0..2000 {
-            t = update(t, 0.3, RELAX, 0);
+            t = update(t, 0.3, relax, step, 0);
         }
         assert!((t - 0.3).abs() < 1e-3, "converges to env: {t}");
     }
@@ -130,6 +139,9 @@ mod tests {
     fn residents_relax_faster_than_migrants_toward_what_the_village_shows() {
         let mut w = world(200);
         w.scenario.values.trust_disposition = 0.0;
+        // A relaxation other than the default: the scenario's value is the one used.
+        w.scenario.values.trust_relax = 0.08;
+        let relax = 0.08f32;
         w.villages[0].service_quality = 1.0;
         w.villages[0].order = 1.0;
         w.villages[0].formalism = 0.0;
@@ -154,8 +166,8 @@ mod tests {
         });
         run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
         let (tr, tm) = (w.agents.trust_branch[res] - 0.5, w.agents.trust_branch[mig] - 0.5);
-        assert!((tr - RELAX * 0.5).abs() < 1e-6, "resident {tr}");
-        assert!((tm - RELAX * 0.25 * 0.5).abs() < 1e-6, "migrant {tm}");
+        assert!((tr - relax * 0.5).abs() < 1e-6, "resident {tr}");
+        assert!((tm - relax * 0.25 * 0.5).abs() < 1e-6, "migrant {tm}");
         assert!(w.agents.trust_gov[res] > 0.5);
         assert_eq!(w.agents.trust_branch[vacant], 0.5);
     }
@@ -164,6 +176,9 @@ mod tests {
     fn a_months_experiences_move_trust() {
         let mut w = world(200);
         w.scenario.values.trust_disposition = 0.0;
+        // A step other than the default: the scenario's value is the one used.
+        w.scenario.values.trust_step = 0.1;
+        let step = 0.1f32;
         // An environment of exactly 0.5 for both, so only the events move trust.
         w.villages[0].service_quality = 0.5;
         w.villages[0].order = 0.5;
@@ -184,10 +199,10 @@ mod tests {
         run_months(&mut w, 1..2, |c, v, a| run(c, v, a));
         let t = &w.agents;
         let close = |x: f32, y: f32| (x - y).abs() < 1e-6;
-        assert!(close(t.trust_branch[good], 0.5 + 2.0 * EVENT_STEP * 0.5));
-        assert!(close(t.trust_gov[good], 0.5 + EVENT_STEP * 0.5));
-        assert!(close(t.trust_branch[bad], 0.5 - 2.0 * EVENT_STEP * 0.5));
-        assert!(close(t.trust_gov[bad], 0.5 - 3.0 * EVENT_STEP * 0.5));
+        assert!(close(t.trust_branch[good], 0.5 + 2.0 * step * 0.5));
+        assert!(close(t.trust_gov[good], 0.5 + step * 0.5));
+        assert!(close(t.trust_branch[bad], 0.5 - 2.0 * step * 0.5));
+        assert!(close(t.trust_gov[bad], 0.5 - 3.0 * step * 0.5));
     }
 
     /// Residents' trust after `months` without events, in a village showing 0.5, with
