@@ -286,3 +286,32 @@ fn priors_of_every_guessed_parameter_are_in_the_odd() {
         "docs/ODD.md's prior ranges are out of date with scenarios/experiments/morris_all.toml; regenerate with RURALGOV_UPDATE_DOCS=1 cargo test --test tests priors"
     );
 }
+
+/// Experiments that carry guessed parameters' uncertainty use the priors of
+/// `scenarios/experiments/morris_all.toml` unchanged (one declaration of a prior range).
+#[test]
+fn experiments_over_guessed_parameters_use_the_declared_priors() {
+    let load = |name: &str| {
+        ruralgov::experiment::spec::load(&root().join("scenarios/experiments").join(name))
+            .unwrap()
+            .experiment
+    };
+    let priors = load("morris_all.toml");
+    for name in ["sobol_paths.toml", "paths_uncertain.toml"] {
+        let e = load(name);
+        assert!(!e.factor.is_empty(), "{name} varies nothing");
+        for f in &e.factor {
+            let prior = priors
+                .factor
+                .iter()
+                .find(|p| p.key == f.key)
+                .unwrap_or_else(|| panic!("{name}: {} has no prior range in morris_all.toml", f.key));
+            assert_eq!(
+                (&f.range, &f.reason),
+                (&prior.range, &prior.reason),
+                "{name}: the prior of {} differs from morris_all.toml's",
+                f.key
+            );
+        }
+    }
+}
