@@ -250,9 +250,9 @@ section! {
         /// `civic` of the public spirit that culture programmes present.
         traditional_civic: f64 = 0.85, [0.0, 1.0], "value [0, 1]", "the party's culture joined with traditional virtues: public spirit; guess";
         /// Step of trust per experience: one good experience (a fair settlement, being heard, help) moves trust this share of the way to 1, one bad one this share of the way to 0 (at most 4 of each a month count).
-        trust_step: f64 = 0.04, [0.0, 0.25], "share of the distance per experience", "a few experiences move trust noticeably, one does not overturn it; guess (was fixed in code as EVENT_STEP)";
+        trust_step: f64 = 0.04, [0.0, 0.25], "share of the distance per experience", "a few experiences move trust noticeably, one does not overturn it; guess (fixed in code until 2026-12-08)";
         /// Monthly relaxation of a resident's trust toward what the village shows everyone (a quarter of it for migrants, who see less).
-        trust_relax: f64 = 0.01, [0.0, 1.0], "per month", "trust follows the village's state slowly: a half-life of about 6 years; guess (was fixed in code as RELAX)";
+        trust_relax: f64 = 0.01, [0.0, 1.0], "per month", "trust follows the village's state slowly: a half-life of about 6 years; guess (fixed in code until 2026-12-08)";
     }
 }
 
@@ -380,9 +380,9 @@ section! {
         /// Probability that a settlement or complaint backed by the threat of a court case (or the police) is enforced.
         court: f64 = 0.5, [0.0, 1.0], "probability", "rural people's courts and police stations enforce some, not all; guess";
         /// Weight of "left unresolved" against the force of the stronger clan when nobody mediates a dispute: the dispute goes to the clan with probability `w_clan / (w_clan + unresolved_weight)`.
-        unresolved_weight: f64 = 0.5, [0.0, 100.0], "weight", "without mediation many disputes simply stay open; guess (was fixed in code as UNRESOLVED_WEIGHT)";
+        unresolved_weight: f64 = 0.5, [0.0, 100.0], "weight", "without mediation many disputes simply stay open; guess (fixed in code until 2026-12-08)";
         /// Probability that the township acted unlawfully in a villager-government conflict, so that legal aid wins the case.
-        unlawful: f64 = 0.5, [0.0, 1.0], "probability", "land requisition and petition cases are often but not always unlawful on the township's side; guess (was fixed in code as UNLAWFUL)";
+        unlawful: f64 = 0.5, [0.0, 1.0], "probability", "land requisition and petition cases are often but not always unlawful on the township's side; guess (fixed in code until 2026-12-08)";
         /// Probability that a victim of the bully reports it (times one minus the faction's power: fear).
         report: f64 = 0.3, [0.0, 1.0], "probability", "the 'acquaintance society': few report a bully; guess";
         /// Probability that a villager brings a dispute to the branch at trust 1 (half of it at trust 0).
@@ -412,19 +412,27 @@ section! {
         /// Decision meetings a month held without a programme (villagers' representative assemblies required by the Organic Law).
         base_meetings: f64 = 1.0, [0.0, 100.0], "per month", "meetings are required but often not held; guess";
         /// Village decisions a month (spending, land, projects) that a meeting or the committee takes.
-        decisions: u32 = 6, [1, 1000], "per month", "a handful of decisions a month in an administrative village; guess (was fixed in code as DECISIONS)";
+        decisions: u32 = 6, [1, 1000], "per month", "a handful of decisions a month in an administrative village; guess (fixed in code until 2026-12-08)";
         /// Decisions one quorate meeting can take.
-        decisions_per_meeting: u32 = 3, [1, 1000], "decisions", "an evening meeting settles a few items; guess (was fixed in code as PER_MEETING)";
+        decisions_per_meeting: u32 = 3, [1, 1000], "decisions", "an evening meeting settles a few items; guess (fixed in code until 2026-12-08)";
         /// Share of funds wasted per unit of formalism (paperwork, inspections, box-ticking).
-        formalism_waste: f64 = 0.3, [0.0, 1.0], "share per unit of formalism", "formalism eats part of what reaches the village; guess (was fixed in code as FORMALISM_WASTE)";
+        formalism_waste: f64 = 0.3, [0.0, 1.0], "share per unit of formalism", "formalism eats part of what reaches the village; guess (fixed in code until 2026-12-08)";
         /// Share of the month's transfer funds the committee may put to villagers' recorded demands.
-        demand_share: f64 = 0.3, [0.0, 1.0], "share [0, 1]", "most transfer money is earmarked; guess (was fixed in code as DEMAND_SHARE)";
+        demand_share: f64 = 0.3, [0.0, 1.0], "share [0, 1]", "most transfer money is earmarked; guess (fixed in code until 2026-12-08)";
         /// Turnout bonus (added to the turnout probability) of those who voted at the last election: habit.
-        vote_habit: f64 = 0.1, [0.0, 1.0], "probability", "voting is habit-forming (Gerber, Green and Shachar 2003); the size here is a guess (was fixed in code as elections::HABIT)";
+        vote_habit: f64 = 0.1, [0.0, 1.0], "probability", "voting is habit-forming (Gerber, Green and Shachar 2003); the size here is a guess (fixed in code until 2026-12-08)";
         /// Share of residents whose attendance makes a meeting quorate.
         quorum: f64 = 0.15, [0.0, 1.0], "share [0, 1]", "villagers' representatives and household heads; guess";
         /// Attendance propensity intercept of a decision meeting (logit scale).
         meeting_base: f64 = -1.5, [-10.0, 10.0], "logit", "most villagers do not attend; guess";
+        /// Effect of `civic` - 0.5 on attending a decision meeting.
+        meeting_civic: f64 = 3.0, [-20.0, 20.0], "logit per unit", "who identifies with the village takes part in its decisions; guess (fixed in code until 2026-12-08)";
+        /// Effect of trust in the branch - 0.5 on attending a decision meeting.
+        meeting_trust: f64 = 2.0, [-20.0, 20.0], "logit per unit", "who trusts the branch expects a meeting to matter; guess (fixed in code until 2026-12-08)";
+        /// Effect of the village's political efficacy - 0.5 (the share of meeting decisions that stood) on attending.
+        meeting_efficacy: f64 = 2.0, [-20.0, 20.0], "logit per unit", "villagers come when meetings have decided things before (internal and external efficacy); guess (fixed in code until 2026-12-08)";
+        /// Probability per unit of township pressure that the township overrides a decision the villagers took.
+        township_override: f64 = 0.3, [0.0, 1.0], "probability per unit pressure", "top-down administration overrides some village decisions; guess (fixed in code until 2026-12-08)";
         /// Probability that a capable (capacity 1), fully administrative branch overrules a meeting's decision.
         overrule: f64 = 0.6, [0.0, 1.0], "probability", "the study: self-government organisations are attached to the branch; a strong top-down branch crowds them out; guess";
         /// Sanction strength in public goods without monitors (social pressure).
@@ -520,9 +528,9 @@ section! {
         /// Value of one month's labour contribution to public goods, yuan.
         contribution: f64 = 20.0, [0.0, 1e6], "yuan", "the endowment of Fehr and Gaechter (2000)'s game, as yuan of labour";
         /// Extra contribution probability of those who contributed last month (consistency).
-        habit: f64 = 0.05, [0.0, 1.0], "probability", "who contributed last month tends to again (consistency); guess (was fixed in code as services::HABIT)";
+        habit: f64 = 0.05, [0.0, 1.0], "probability", "who contributed last month tends to again (consistency); guess (fixed in code until 2026-12-08)";
         /// Tries to find a willing helper for one need on the mutual-help platform (each try a random eligible resident).
-        helper_tries: u32 = 8, [1, 1000], "tries", "the platform asks a few people before a need goes unmet; guess (was fixed in code as HELPER_TRIES)";
+        helper_tries: u32 = 8, [1, 1000], "tries", "the platform asks a few people before a need goes unmet; guess (fixed in code until 2026-12-08)";
     }
 }
 

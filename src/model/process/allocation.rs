@@ -341,9 +341,9 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
                 seen += 1;
                 expected += logistic(
                     g.meeting_base
-                        + 3.0 * (a.civic[i] as f64 - 0.5)
-                        + 2.0 * (a.trust_branch[i] as f64 - 0.5)
-                        + 2.0 * eff
+                        + g.meeting_civic * (a.civic[i] as f64 - 0.5)
+                        + g.meeting_trust * (a.trust_branch[i] as f64 - 0.5)
+                        + g.meeting_efficacy * eff
                         - fear,
                 );
                 if seen == SAMPLE {
@@ -368,7 +368,7 @@ fn meetings(ctx: &StepCtx, v: &mut Village, a: &mut AgentsMut, rng: &mut crate::
     let overrule = g.overrule * v.branch.administrative as f64 * v.branch.capacity as f64;
     let mut own = 0u32;
     for _ in 0..decided {
-        if !chance(rng, alone) && !chance(rng, overrule) && !chance(rng, 0.3 * ctx.pressure) {
+        if !chance(rng, alone) && !chance(rng, overrule) && !chance(rng, g.township_override * ctx.pressure) {
             own += 1;
         }
     }
