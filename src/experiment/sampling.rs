@@ -243,11 +243,14 @@ pub struct MorrisIndex {
 /// effects of factors with different units comparable.
 ///
 /// `levels` must be the value the design was built with; the step of every move is checked
-/// against its `Δ`. Errors if the design does not have `r (k + 1)` points of `k` values, if a
+/// against its `Δ`. A factor marked in `whole` (a whole-number setting, run at its rounded
+/// value; an empty slice marks none) may be off by one unit, and its effect divides by the
+/// step actually taken. Errors if the design does not have `r (k + 1)` points of `k` values, if a
 /// step does not change exactly one factor by `±Δ`, if a trajectory does not move every
 /// factor once, or if the outputs do not match the design.
 pub fn morris_indices(
     bounds: &[(f64, f64)],
+    whole: &[bool],
     design: &[Vec<f64>],
     outputs: &[f64],
     trajectories: usize,
@@ -304,8 +307,15 @@ pub fn morris_indices(
             }
             moved[i] = true;
             let (lo, hi) = bounds[i];
+            // A whole-number setting runs at its rounded value, so each end of its step may be
+            // off the grid by half a unit; the effect divides by the step actually taken.
             let du = (cur[i] - prev[i]) / (hi - lo);
-            if (du.abs() - delta).abs() > 1e-9 {
+            let slack = if whole.get(i).copied().unwrap_or(false) {
+                1.0 / (hi - lo) + 1e-9
+            } else {
+                1e-9
+            };
+            if du == 0.0 || (du.abs() - delta).abs() > slack {
                 return Err(SamplingError::MalformedDesign(format!(
                     "step {s} of trajectory {t} moves factor {i} by {du} of its range, expected ±{delta} for {levels} levels"
                 )));
@@ -924,7 +934,7 @@ mod tests {
         let design = morris_design(bounds, r, p, seed).unwrap();
         assert_eq!(design.len(), r * (bounds.len() + 1));
         let outputs: Vec<f64> = design.iter().map(|x| f(x)).collect();
-        morris_indices(bounds, &design, &outputs, r, p).unwrap()
+        morris_indices(bounds, &[], &design, &outputs, r, p).unwrap()
     }
 
     #[test]
@@ -995,26 +1005,50 @@ mod tests {
     }
 
     #[test]
+    fn rounded_whole_number_factors_use_the_step_taken() {
+        // A whole-number factor on [2, 6] with 4 levels: the grid 2, 3.33, 4.67, 6 runs as
+        // 2, 3, 5, 6, so every step is 3 units, not the grid's 2.67.
+        let bounds = [(2.0, 6.0), (0.0, 1.0)];
+        let mut d = morris_design(&bounds, 6, 4, 9).unwrap();
+        for p in &mut d {
+            p[0] = p[0].round();
+        }
+        let y: Vec<f64> = d.iter().map(|x| 0.5 * x[0] + x[1]).collect();
+        assert!(matches!(
+            morris_indices(&bounds, &[], &d, &y, 6, 4),
+            Err(SamplingError::MalformedDesign(_))
+        ));
+        let idx = morris_indices(&bounds, &[true, false], &d, &y, 6, 4).unwrap();
+        // Exact: 0.5 per unit = 2 per full range of 4 units, whatever the rounded step.
+        assert!(
+            (idx[0].mu - 2.0).abs() < 1e-12 && idx[0].sigma.abs() < 1e-12,
+            "{:?}",
+            idx[0]
+        );
+        assert!((idx[1].mu - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn morris_indices_validate_the_design() {
         let bounds = [(0.0, 1.0); 2];
         let d = morris_design(&bounds, 3, 4, 1).unwrap();
         let y = vec![0.0; d.len()];
         assert!(matches!(
-            morris_indices(&bounds, &d, &y[1..], 3, 4),
+            morris_indices(&bounds, &[], &d, &y[1..], 3, 4),
             Err(SamplingError::LengthMismatch { .. })
         ));
         assert!(matches!(
-            morris_indices(&bounds, &d, &y, 3, 6),
+            morris_indices(&bounds, &[], &d, &y, 3, 6),
             Err(SamplingError::MalformedDesign(_))
         ));
         let lhs = latin_hypercube(&bounds, 9, 1).unwrap();
         assert!(matches!(
-            morris_indices(&bounds, &lhs, &y, 3, 4),
+            morris_indices(&bounds, &[], &lhs, &y, 3, 4),
             Err(SamplingError::MalformedDesign(_))
         ));
         // One trajectory: σ is undefined.
         let d1 = morris_design(&bounds, 1, 4, 1).unwrap();
-        let idx = morris_indices(&bounds, &d1, &[0.0, 1.0, 2.0], 1, 4).unwrap();
+        let idx = morris_indices(&bounds, &[], &d1, &[0.0, 1.0, 2.0], 1, 4).unwrap();
         assert!(idx[0].sigma.is_nan());
     }
 

@@ -49,6 +49,12 @@ pub fn render(
 ) -> Result<String> {
     let bounds: Vec<(f64, f64)> = e.factor.iter().map(Factor::bounds).collect();
     let k = bounds.len();
+    // Whole-number settings run at rounded design values (Plan::build).
+    let whole: Vec<bool> = e
+        .factor
+        .iter()
+        .map(|f| crate::scenario::load::is_integer_setting::<crate::scenario::Scenario>(&f.key) == Some(true))
+        .collect();
     let s = &e.sampling;
     let (arms, values) = with_paired_effects(arms, values);
     let (arms, values) = (&arms[..], &values[..]);
@@ -65,9 +71,15 @@ pub fn render(
             let noise = sampling::variance_decomposition(reps).map(|d| d.2).unwrap_or(f64::NAN);
             match s.method {
                 Method::Morris => {
-                    let idx =
-                        sampling::morris_indices(&bounds, design, &means, s.trajectories as usize, s.levels as usize)
-                            .map_err(|e| Error::render(format!("the Morris indices of {label}"), e))?;
+                    let idx = sampling::morris_indices(
+                        &bounds,
+                        &whole,
+                        design,
+                        &means,
+                        s.trajectories as usize,
+                        s.levels as usize,
+                    )
+                    .map_err(|e| Error::render(format!("the Morris indices of {label}"), e))?;
                     for (f, ix) in e.factor.iter().zip(idx) {
                         let _ = writeln!(
                             text,
