@@ -21,6 +21,7 @@
 
 pub mod bench;
 pub mod calibration;
+pub mod checkpoint;
 pub mod columnar;
 pub mod error;
 pub mod experiment;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use ruralgov::checkpoint;
 use ruralgov::output::{self, Lock, RunInfo};
 use ruralgov::scenario::Scenario;
 
@@ -25,7 +26,9 @@ Examples:
   ruralgov run scenarios/baseline.toml                      # writes results/baseline/
   ruralgov run scenarios/legal.toml --seed 7 --out results/legal-7
   ruralgov run scenarios/baseline.toml --set region.villages=50 --set paths.culture.intensity=1
-  ruralgov run scenarios/tiny.toml --threads 1 --quiet";
+  ruralgov run scenarios/tiny.toml --threads 1 --quiet
+  ruralgov run scenarios/baseline.toml --out results/b --checkpoint-every 1   # a checkpoint every year
+  ruralgov run --resume results/b                           # killed? continue from the latest one";
 
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
@@ -107,8 +110,9 @@ enum Command {
     /// Run a scenario and write metrics.csv, villages.csv (if asked) and manifest.json.
     #[command(after_help = RUN_EXAMPLES)]
     Run {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
+        /// Scenario file (TOML); not with --resume.
+        #[arg(required_unless_present = "resume")]
+        scenario: Option<PathBuf>,
         /// Output folder [default: results/<scenario name>/].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -133,6 +137,18 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Save a checkpoint every YEARS simulated years (burn-in included) in the output
+        /// folder's checkpoints/, so a killed run continues with --resume (docs/checkpoints.md).
+        #[arg(long, value_name = "YEARS", value_parser = clap::value_parser!(u32).range(1..))]
+        checkpoint_every: Option<u32>,
+        /// Continue the unfinished run in DIR from its latest checkpoint, with the scenario and
+        /// settings recorded there; it ends with the files an uninterrupted run writes.
+        #[arg(
+            long,
+            value_name = "DIR",
+            conflicts_with_all = ["scenario", "out", "seed", "sets", "force", "format", "checkpoint_every"]
+        )]
+        resume: Option<PathBuf>,
     },
     /// Check scenario and experiment files (each by what it is); prints nothing on success.
     #[command(after_help = VALIDATE_EXAMPLES)]
@@ -360,17 +376,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             format,
             no_memory_check,
             quiet,
-        } => run(
-            &scenario,
-            out,
-            seed,
-            threads,
-            &sets,
-            force,
-            format.parse()?,
-            no_memory_check,
-            quiet,
-        ),
+            checkpoint_every,
+            resume,
+        } => match (resume, scenario) {
+            (Some(dir), _) => resume_run(&dir, threads, no_memory_check, quiet),
+            (None, Some(scenario)) => run(
+                &scenario,
+                out,
+                seed,
+                threads,
+                &sets,
+                force,
+                format.parse()?,
+                no_memory_check,
+                quiet,
+                checkpoint_every,
+            ),
+            (None, None) => Err(ruralgov::Error::option("run", "", "give a scenario file, or --resume DIR").into()),
+        },
         Command::Validate { files } => {
             for f in files {
                 ruralgov::validate::file(&f)?;
@@ -805,6 +828,48 @@ fn print_out(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A progress bar on a terminal for runs that take longer than 0.8 s (never in pipes).
+struct Bar {
+    show: bool,
+    started: Instant,
+    name: String,
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    fn new(name: &str, quiet: bool) -> Bar {
+        Bar {
+            show: !quiet && std::io::stderr().is_terminal(),
+            started: Instant::now(),
+            name: name.to_string(),
+            bar: None,
+        }
+    }
+
+    fn update(&mut self, done: u32, total: u32) {
+        if !self.show {
+            return;
+        }
+        if self.bar.is_none() && self.started.elapsed() > Duration::from_millis(800) && done < total {
+            let b = ProgressBar::new(total as u64);
+            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} months, ETA {eta}") {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_message(self.name.clone());
+            self.bar = Some(b);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(done as u64);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     path: &Path,
@@ -816,6 +881,7 @@ fn run(
     format: ruralgov::columnar::Format,
     no_memory_check: bool,
     quiet: bool,
+    checkpoint_every: Option<u32>,
 ) -> anyhow::Result<()> {
     let threads = ruralgov::limits::threads("--threads", threads.unwrap_or_else(ruralgov::limits::cores))?;
     let loaded = Scenario::load(path, sets)?;
@@ -832,29 +898,24 @@ fn run(
     let _lock = Lock::acquire(&dir, &command)?;
     output::check_dir(&dir, &sc, force)?;
 
-    let show_bar = !quiet && std::io::stderr().is_terminal();
-    let started = Instant::now();
-    let mut bar: Option<ProgressBar> = None;
-    let result = ruralgov::sim::run(&sc, threads, |done, total| {
-        if !show_bar {
-            return;
+    let pool = ruralgov::sim::pool(threads)?;
+    let mut bar = Bar::new(&sc.name, quiet);
+    let result = match checkpoint_every {
+        None => ruralgov::sim::run_on(&pool, &sc, |d, t| bar.update(d, t)),
+        Some(every) => {
+            let setup = checkpoint::Setup {
+                every_years: every,
+                format: format.name().to_string(),
+                files: loaded.files.clone(),
+                sets: sets.to_vec(),
+                command: command.clone(),
+            };
+            checkpoint::prepare(&dir, &sc, &setup)?;
+            ruralgov::sim::Run::start(&pool, &sc)
+                .and_then(|run| checkpoint::complete(&pool, run, &dir, every, |d, t| bar.update(d, t)))
         }
-        if bar.is_none() && started.elapsed() > Duration::from_millis(800) && done < total {
-            let b = ProgressBar::new(total as u64);
-            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} months, ETA {eta}") {
-                b.set_style(style.progress_chars("=> "));
-            }
-            b.set_message(sc.name.clone());
-            bar = Some(b);
-        }
-        if let Some(b) = &bar {
-            b.set_position(done as u64);
-        }
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let result = result?;
+    };
+    bar.finish();
     let info = RunInfo {
         files: &loaded.files,
         sets,
@@ -862,9 +923,82 @@ fn run(
         command,
         format,
     };
-    let written = output::write_all(&dir, &sc, &result, &info)?;
+    finish_run(&dir, &sc, &result?, &info, quiet)
+}
+
+/// `ruralgov run --resume DIR`: continue the run recorded in DIR from its latest checkpoint.
+fn resume_run(dir: &Path, threads: Option<usize>, no_memory_check: bool, quiet: bool) -> anyhow::Result<()> {
+    let threads = ruralgov::limits::threads("--threads", threads.unwrap_or_else(ruralgov::limits::cores))?;
+    if !dir.is_dir() {
+        return Err(ruralgov::Error::folder(
+            dir,
+            "no such folder; give the output folder of a run started with --checkpoint-every",
+        )
+        .into());
+    }
+    let _lock = Lock::acquire(dir, &output::command_line())?;
+    if dir.join("manifest.json").is_file() {
+        // Finished (perhaps killed before it removed its checkpoints): nothing to do.
+        checkpoint::clear(dir)?;
+        if !quiet {
+            println!(
+                "{}: the run has already finished (its manifest.json is written); nothing to resume",
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let recorded = checkpoint::open(dir)?;
+    let sc = recorded.loaded.value;
+    let setup = recorded.setup;
+    ruralgov::sim::check_memory(&sc, no_memory_check)?;
+    let format: ruralgov::columnar::Format = setup.format.parse()?;
+    let pool = ruralgov::sim::pool(threads)?;
+    let latest = checkpoint::latest(&pool, dir, &sc)?;
+    for e in &latest.skipped {
+        eprintln!("warning: {e}; resuming from an older checkpoint");
+    }
+    if !quiet {
+        match &latest.from {
+            Some(p) => println!(
+                "{}: resuming from {} (month {} of {}, burn-in included)",
+                sc.name,
+                p.display(),
+                latest.run.world.step,
+                latest.run.total_months()
+            ),
+            None => println!(
+                "{}: no checkpoint was written yet; starting from the first month",
+                sc.name
+            ),
+        }
+    }
+    let mut bar = Bar::new(&sc.name, quiet);
+    let result = checkpoint::complete(&pool, latest.run, dir, setup.every_years, |d, t| bar.update(d, t));
+    bar.finish();
+    let info = RunInfo {
+        files: &setup.files,
+        sets: &setup.sets,
+        threads,
+        command: setup.command.clone(),
+        format,
+    };
+    finish_run(dir, &sc, &result?, &info, quiet)
+}
+
+/// Write a finished run's outputs into `dir` (then drop its checkpoints) and print a summary.
+fn finish_run(
+    dir: &Path,
+    sc: &Scenario,
+    result: &ruralgov::sim::RunOutput,
+    info: &RunInfo,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let written = output::write_all(dir, sc, result, info)?;
+    checkpoint::clear(dir)?;
     if !quiet {
         let last = result.metrics.last();
+        let threads = info.threads;
         println!(
             "{}: {} villages, {} registered adults at start, {} months in {:.2} s ({} thread{})",
             sc.name,

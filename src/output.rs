@@ -228,7 +228,11 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
     if force || !dir.exists() {
         return Ok(());
     }
-    let entries = contents(dir)?;
+    let mut entries = contents(dir)?;
+    // A run with checkpoints killed before its start was recorded leaves only that.
+    if crate::checkpoint::is_unstarted(dir) {
+        entries.retain(|e| e != crate::checkpoint::DIR);
+    }
     if entries.is_empty() {
         return Ok(());
     }
@@ -237,6 +241,16 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
         .as_deref()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
     let remedy = "Pass --force to replace them, or choose another folder with --out".to_string();
+    if previous.is_none() && crate::checkpoint::is_checkpointed(dir) {
+        return Err(Error::OutputExists {
+            path: dir.to_path_buf(),
+            what: "an unfinished run with checkpoints".into(),
+            remedy: format!(
+                "Resume it with `ruralgov run --resume {}`, pass --force to start over, or choose another folder with --out",
+                shell_quote(&dir.display().to_string())
+            ),
+        });
+    }
     match previous {
         Some(m) if m.get("fingerprint").and_then(|f| f.as_str()) == Some(fingerprint(sc).as_str()) => Ok(()),
         Some(m) if m.get("kind").and_then(|k| k.as_str()) == Some("sweep") => Err(Error::OutputExists {

@@ -10,7 +10,7 @@ use crate::model::{Village, World};
 use crate::scenario::Scenario;
 
 /// One row of `villages.csv`: a village at the end of a year.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct VillageRow {
     /// Step at which the row was taken (December).
     pub step: u32,
@@ -40,8 +40,8 @@ pub struct VillageRow {
     pub trust_branch: f64,
     /// Mean trust in the government.
     pub trust_government: f64,
-    /// Who controls the committee.
-    pub controller: &'static str,
+    /// Who controls the committee ([`Controller::name`]).
+    pub controller: std::borrow::Cow<'static, str>,
     /// Last election contested.
     pub contested: bool,
     /// Turnout at the last election.
@@ -87,7 +87,7 @@ impl VillageRow {
             civic_mean: s.civic_sum / res,
             trust_branch,
             trust_government: s.trust_gov_sum / res,
-            controller: v.committee.controller.name(),
+            controller: v.committee.controller.name().into(),
             contested: v.committee.contested,
             turnout: v.turnout as f64,
             committee_autonomy: v.committee.autonomy as f64,
@@ -198,53 +198,165 @@ pub fn run_on(pool: &rayon::ThreadPool, sc: &Scenario, mut progress: impl FnMut(
 pub fn run_until(
     pool: &rayon::ThreadPool,
     sc: &Scenario,
-    mut progress: impl FnMut(u32, u32) -> ControlFlow<()>,
+    progress: impl FnMut(u32, u32) -> ControlFlow<()>,
 ) -> Result<RunOutput> {
-    crate::scenario::check_seed(sc.run.seed)?;
-    let start = Instant::now();
-    {
-        let mut world = pool.install(|| {
-            let mut w = World::new(sc);
-            w.burn_in();
-            w
-        });
-        let initial_registered = world.registered();
-        let bytes_per_villager = world.bytes_per_villager();
-        let steps = sc.steps();
-        let every = sc.output.record_every.max(1);
-        let mut metrics = Vec::with_capacity((steps / every + 1) as usize);
-        let mut villages = Vec::new();
-        let start_year = sc.run.start_year;
-        let mut pyramid = census::pyramid(&world.agents, "start", start_year);
-        let mut distributions = census::histograms(&world.agents, start_year - 1);
-        for s in 1..=steps {
-            let m = pool.install(|| world.step());
-            let (year, month) = (m.year, m.month);
-            if s % every == 0 || s == steps {
-                metrics.push(m);
+    Run::start(pool, sc)?.complete(pool, progress, |_| Ok(()))
+}
+
+/// What a run has recorded so far: the rows of its output tables and the figures of its
+/// manifest. Saved whole in a checkpoint (`crate::checkpoint`), every field included.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recorded {
+    /// Recorded region metrics.
+    pub metrics: Vec<Metrics>,
+    /// Yearly village rows (when the scenario asks for them).
+    pub villages: Vec<VillageRow>,
+    /// Age pyramid at the start (and, once finished, at the end).
+    pub pyramid: Vec<PyramidRow>,
+    /// Histograms of `market` and `civic` at the start and every December.
+    pub distributions: Vec<HistogramRow>,
+    /// Registered adults at the start (after the burn-in).
+    pub initial_registered: u64,
+    /// Bytes of model state per registered adult at the start.
+    pub bytes_per_villager: f64,
+    /// Wall time spent on this run by earlier processes (a resumed run), seconds.
+    pub wall_seconds: f64,
+}
+
+/// A run in progress: the world and what it has recorded, advanced one month at a time.
+///
+/// [`run_until`] is `Run::start` then [`Run::complete`]; a run with checkpoints saves a `Run`
+/// at year ends and a resumed run continues one read back (`crate::checkpoint`). The burn-in
+/// runs month by month too, so it can be checkpointed like any other year.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The simulated region (its `step` counts every month done, burn-in included).
+    pub world: World,
+    /// What has been recorded so far.
+    pub recorded: Recorded,
+    /// When this process took the run up (for the wall time).
+    started: Instant,
+}
+
+impl Run {
+    /// Initialise the world of `sc` on `pool` (no month simulated yet).
+    pub fn start(pool: &rayon::ThreadPool, sc: &Scenario) -> Result<Run> {
+        crate::scenario::check_seed(sc.run.seed)?;
+        let started = Instant::now();
+        let world = pool.install(|| World::new(sc));
+        Ok(Run::resume(world, Recorded::default(), started))
+    }
+
+    /// Take up a run from its world and records (read back from a checkpoint).
+    pub fn resume(world: World, recorded: Recorded, started: Instant) -> Run {
+        let mut run = Run {
+            world,
+            recorded,
+            started,
+        };
+        if run.world.step == run.world.burn_in_steps() && run.recorded.pyramid.is_empty() {
+            run.record_start();
+        }
+        run
+    }
+
+    /// Months of the whole run, burn-in included.
+    pub fn total_months(&self) -> u32 {
+        self.world.burn_in_steps() + self.world.scenario.steps()
+    }
+
+    /// Whether every month has been simulated.
+    pub fn is_finished(&self) -> bool {
+        self.world.step >= self.total_months()
+    }
+
+    /// Wall time spent on this run so far, earlier processes included, seconds.
+    pub fn wall_seconds(&self) -> f64 {
+        self.recorded.wall_seconds + self.started.elapsed().as_secs_f64()
+    }
+
+    /// The census of the first recorded month, taken when the burn-in is over.
+    fn record_start(&mut self) {
+        let w = &self.world;
+        let r = &mut self.recorded;
+        let start_year = w.scenario.run.start_year;
+        r.initial_registered = w.registered();
+        r.bytes_per_villager = w.bytes_per_villager();
+        r.pyramid = census::pyramid(&w.agents, "start", start_year);
+        r.distributions = census::histograms(&w.agents, start_year - 1);
+    }
+
+    /// Simulate the next month (of the burn-in or recorded) and record what it asks for.
+    /// Returns the recorded month's number (1-based), or `None` for a burn-in month.
+    pub fn step(&mut self, pool: &rayon::ThreadPool) -> Option<u32> {
+        if pool.install(|| self.world.burn_in_month()) {
+            if self.world.step == self.world.burn_in_steps() {
+                self.record_start();
             }
-            if sc.output.villages && month == 12 {
-                villages.extend(world.villages.iter().map(|v| VillageRow::of(s, year, v)));
+            return None;
+        }
+        let m = pool.install(|| self.world.step());
+        let sc = &self.world.scenario;
+        let s = self.world.step - self.world.burn_in_steps();
+        let (year, month) = (m.year, m.month);
+        let r = &mut self.recorded;
+        if s.is_multiple_of(sc.output.record_every.max(1)) || s == sc.steps() {
+            r.metrics.push(m);
+        }
+        if sc.output.villages && month == 12 {
+            r.villages
+                .extend(self.world.villages.iter().map(|v| VillageRow::of(s, year, v)));
+        }
+        if month == 12 {
+            r.distributions.extend(census::histograms(&self.world.agents, year));
+        }
+        Some(s)
+    }
+
+    /// Simulate every month left, calling `progress(done, total)` after each recorded month (a
+    /// `Break` stops the run with [`Error::Interrupted`]) and `after_month(self)` after every
+    /// month but the last (a run with checkpoints saves them there), then take the final
+    /// census.
+    pub fn complete(
+        mut self,
+        pool: &rayon::ThreadPool,
+        mut progress: impl FnMut(u32, u32) -> ControlFlow<()>,
+        mut after_month: impl FnMut(&Run) -> Result<()>,
+    ) -> Result<RunOutput> {
+        let steps = self.world.scenario.steps();
+        while !self.is_finished() {
+            let recorded = self.step(pool);
+            if let Some(s) = recorded {
+                if progress(s, steps).is_break() {
+                    return Err(Error::Interrupted { done: s, total: steps });
+                }
             }
-            if month == 12 {
-                distributions.extend(census::histograms(&world.agents, year));
-            }
-            if progress(s, steps).is_break() {
-                return Err(Error::Interrupted { done: s, total: steps });
+            if !self.is_finished() {
+                after_month(&self)?;
             }
         }
-        let end_year = metrics.last().map_or(sc.run.end_year, |m| m.year);
-        pyramid.extend(census::pyramid(&world.agents, "end", end_year));
-        Ok(RunOutput {
-            metrics,
-            villages,
-            pyramid,
-            distributions,
-            initial_registered,
-            bytes_per_villager,
-            slots: world.slots(),
-            repacks: world.repacks,
-            wall_seconds: start.elapsed().as_secs_f64(),
-        })
+        Ok(self.finish())
+    }
+
+    /// The run's outputs, with the census at the end (call when [`Run::is_finished`]).
+    fn finish(mut self) -> RunOutput {
+        let sc = &self.world.scenario;
+        let end_year = self.recorded.metrics.last().map_or(sc.run.end_year, |m| m.year);
+        self.recorded
+            .pyramid
+            .extend(census::pyramid(&self.world.agents, "end", end_year));
+        let wall_seconds = self.wall_seconds();
+        let r = self.recorded;
+        RunOutput {
+            metrics: r.metrics,
+            villages: r.villages,
+            pyramid: r.pyramid,
+            distributions: r.distributions,
+            initial_registered: r.initial_registered,
+            bytes_per_villager: r.bytes_per_villager,
+            slots: self.world.slots(),
+            repacks: self.world.repacks,
+            wall_seconds,
+        }
     }
 }

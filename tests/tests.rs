@@ -14,6 +14,8 @@ mod bad_input;
 mod calibrate;
 #[path = "suite/calibration.rs"]
 mod calibration;
+#[path = "suite/checkpoint.rs"]
+mod checkpoint;
 #[path = "suite/cli.rs"]
 mod cli;
 #[path = "suite/determinism.rs"]
@@ -34,6 +36,9 @@ mod report;
 #[cfg(feature = "serve")]
 #[path = "suite/serve.rs"]
 mod serve;
+#[cfg(unix)]
+#[path = "suite/slurm.rs"]
+mod slurm;
 #[path = "suite/structure.rs"]
 mod structure;
 #[path = "suite/user_defects.rs"]

@@ -91,6 +91,22 @@ macro_rules! columns {
             /// Bytes of state per slot, all columns together.
             pub const BYTES_PER_SLOT: usize = 0 $( + std::mem::size_of::<$ty>() )*;
 
+            /// Names of the columns, in declaration order (the order checkpoints store them in).
+            pub const COLUMNS: &'static [&'static str] = &[ $( stringify!($name), )* ];
+
+            /// Write every column, in declaration order, as little-endian values (a run
+            /// checkpoint's body; `src/checkpoint.rs`).
+            pub fn write_le(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+                $( write_col(w, &self.$name)?; )*
+                Ok(())
+            }
+
+            /// Read `n` slots of every column as [`Agents::write_le`] wrote them. The caller
+            /// checks first that the input can hold them (`n * BYTES_PER_SLOT` bytes).
+            pub fn read_le(r: &mut dyn std::io::Read, n: usize) -> std::io::Result<Agents> {
+                Ok(Agents { $( $name: read_col(r, n)?, )* })
+            }
+
             /// `n` vacant slots.
             pub fn with_len(n: usize) -> Self {
                 Agents { $( $name: vec![<$ty>::default(); n], )* }
@@ -188,6 +204,57 @@ columns! {
     trust_gov: f32,
 }
 
+/// A column's element type as fixed-width little-endian bytes.
+trait Le: Copy + Default {
+    const WIDTH: usize;
+    fn put(self, out: &mut [u8]);
+    fn get(bytes: &[u8]) -> Self;
+}
+
+macro_rules! le {
+    ($($t:ty),*) => {$(
+        impl Le for $t {
+            const WIDTH: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> Self {
+                let mut b = [0u8; std::mem::size_of::<$t>()];
+                b.copy_from_slice(bytes);
+                <$t>::from_le_bytes(b)
+            }
+        }
+    )*};
+}
+le!(u8, i8, u16, f32);
+
+/// Elements converted per buffer while writing or reading a column.
+const CHUNK: usize = 16 * 1024;
+
+fn write_col<T: Le>(w: &mut dyn std::io::Write, col: &[T]) -> std::io::Result<()> {
+    let mut buf = vec![0u8; CHUNK * T::WIDTH];
+    for part in col.chunks(CHUNK) {
+        let bytes = &mut buf[..part.len() * T::WIDTH];
+        for (x, out) in part.iter().zip(bytes.chunks_exact_mut(T::WIDTH)) {
+            x.put(out);
+        }
+        w.write_all(bytes)?;
+    }
+    Ok(())
+}
+
+fn read_col<T: Le>(r: &mut dyn std::io::Read, n: usize) -> std::io::Result<Vec<T>> {
+    let mut col = Vec::with_capacity(n);
+    let mut buf = vec![0u8; CHUNK * T::WIDTH];
+    while col.len() < n {
+        let k = (n - col.len()).min(CHUNK);
+        let bytes = &mut buf[..k * T::WIDTH];
+        r.read_exact(bytes)?;
+        col.extend(bytes.chunks_exact(T::WIDTH).map(T::get));
+    }
+    Ok(col)
+}
+
 fn split_col<'a, T>(mut col: &'a mut [T], caps: &[usize]) -> Vec<&'a mut [T]> {
     let mut out = Vec::with_capacity(caps.len());
     for &c in caps {
@@ -227,6 +294,25 @@ mod tests {
         assert_eq!(a.len(), 7);
         assert_eq!(&a.age[..], &[100, 101, 0, 0, 102, 103, 104]);
         assert_eq!(a.residence[2], residence::VACANT);
+    }
+
+    #[test]
+    fn columns_round_trip_through_little_endian_bytes() {
+        let mut a = Agents::with_len(40_000);
+        for i in 0..a.len() {
+            a.age[i] = (i * 7) as u16;
+            a.exp_branch[i] = ((i % 250) as i32 - 120) as i8;
+            a.market[i] = i as f32 / 3.0;
+            a.trust_gov[i] = -(i as f32);
+        }
+        let mut bytes = Vec::new();
+        a.write_le(&mut bytes).unwrap();
+        assert_eq!(bytes.len(), a.len() * Agents::BYTES_PER_SLOT);
+        let b = Agents::read_le(&mut &bytes[..], a.len()).unwrap();
+        assert_eq!(
+            (b.age, b.exp_branch, b.market, b.trust_gov),
+            (a.age, a.exp_branch, a.market, a.trust_gov)
+        );
     }
 
     // The per-slot budget is checked at compile time.

@@ -3,7 +3,9 @@
 //! population-pyramid and value-distribution charts. Counts are integers, so they do not
 //! depend on the order in which villagers are visited.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use super::agents::{flag, residence, Agents};
 
@@ -14,11 +16,12 @@ pub const OLDEST_GROUP: u16 = 85;
 /// Histogram bins over [0, 1].
 pub const BINS: usize = 20;
 
-/// One row of `pyramid.csv`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+/// One row of `pyramid.csv`. (Text fields are `Cow` so rows read back from a run checkpoint
+/// own their text.)
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PyramidRow {
     /// `start` (before the first month) or `end` (after the last).
-    pub when: &'static str,
+    pub when: Cow<'static, str>,
     /// Calendar year of the census.
     pub year: i32,
     /// Lower bound of the age group, years (16, 20, 25, ..., 85 meaning 85+).
@@ -26,7 +29,7 @@ pub struct PyramidRow {
     /// Label such as `20-24` or `85+`.
     pub age_group: String,
     /// `female` or `male`.
-    pub sex: &'static str,
+    pub sex: Cow<'static, str>,
     /// Registered adults living in the village.
     pub residents: u64,
     /// Registered adults away as migrants.
@@ -73,11 +76,11 @@ pub fn pyramid(agents: &Agents, when: &'static str, year: i32) -> Vec<PyramidRow
         };
         for (f, sex) in [(1usize, "female"), (0, "male")] {
             rows.push(PyramidRow {
-                when,
+                when: Cow::Borrowed(when),
                 year,
                 age_from: g,
                 age_group: label.clone(),
-                sex,
+                sex: Cow::Borrowed(sex),
                 residents: counts[gi][f][0],
                 migrants: counts[gi][f][1],
             });
@@ -87,12 +90,12 @@ pub fn pyramid(agents: &Agents, when: &'static str, year: i32) -> Vec<PyramidRow
 }
 
 /// One row of `distributions.csv`: residents whose value lies in one bin, in one year.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HistogramRow {
     /// Calendar year (the state in December, or January of the first year for the start).
     pub year: i32,
     /// `market` or `civic`.
-    pub variable: &'static str,
+    pub variable: Cow<'static, str>,
     /// Bin index, 0 to 19.
     pub bin: usize,
     /// Lower edge of the bin.
@@ -120,7 +123,7 @@ pub fn histograms(agents: &Agents, year: i32) -> Vec<HistogramRow> {
         for (b, &residents) in counts.iter().enumerate() {
             rows.push(HistogramRow {
                 year,
-                variable: name,
+                variable: Cow::Borrowed(name),
                 bin: b,
                 lower: b as f64 / BINS as f64,
                 upper: (b + 1) as f64 / BINS as f64,

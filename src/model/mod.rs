@@ -35,7 +35,7 @@ pub const ADULT_MONTHS: usize = 16 * 12;
 pub const NONE: u32 = u32::MAX;
 
 /// Who controls the villagers' committee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum Controller {
     /// The party branch's nominee.
@@ -133,7 +133,7 @@ impl Stage {
 }
 
 /// The village party branch.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Branch {
     /// Slot of the secretary, or [`NONE`].
     pub secretary: u32,
@@ -155,7 +155,7 @@ pub struct Branch {
 }
 
 /// The villagers' committee.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Committee {
     /// Slot of the director, or [`NONE`].
     pub director: u32,
@@ -174,7 +174,10 @@ pub struct Committee {
 }
 
 /// One village: institutions and village-level state.
-#[derive(Debug, Clone)]
+///
+/// Serializable (for run checkpoints, `src/checkpoint.rs`): every field is saved, so a field
+/// added here is saved too.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Village {
     /// Village id (also its random stream id).
     pub id: u32,
@@ -183,8 +186,10 @@ pub struct Village {
     /// Occupied slots (registered adults).
     pub alive: u32,
     /// Resident children by month of age, 0 to 191.
+    #[serde(with = "by_month")]
     pub children: Box<[u16; ADULT_MONTHS]>,
     /// Registered children living with migrant parents in the city, by month of age.
+    #[serde(with = "by_month")]
     pub children_away: Box<[u16; ADULT_MONTHS]>,
     /// Number of clans at founding (slot clans follow the founding shares).
     pub clans: u8,
@@ -308,7 +313,7 @@ impl StepCtx<'_> {
 }
 
 /// The region-wide city labour market.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabourMarket {
     /// Urban wage, yuan per month.
     pub urban_wage: f64,
@@ -343,6 +348,11 @@ pub struct Vitals {
 }
 
 impl Vitals {
+    /// The levels of every year of a run of `sc`, burn-in included.
+    pub fn for_run(sc: &Scenario) -> Vitals {
+        Vitals::new(sc, sc.run.start_year - sc.run.burn_in_years as i32)
+    }
+
     /// The levels of every year from `first_year` to the scenario's end year.
     pub fn new(sc: &Scenario, first_year: i32) -> Vitals {
         Vitals::years(sc, first_year, sc.run.end_year)
@@ -413,7 +423,7 @@ impl World {
     /// The burn-in has not run yet: [`World::step`] runs it first.
     pub fn new(scenario: &Scenario) -> World {
         let sc = scenario.clone();
-        let vitals = Vitals::new(&sc, sc.run.start_year - sc.run.burn_in_years as i32);
+        let vitals = Vitals::for_run(&sc);
         let sizes: Vec<u32> = (0..sc.region.villages)
             .map(|v| process::init::village_size(&sc, v))
             .collect();
@@ -616,9 +626,16 @@ impl World {
 
     /// Run the burn-in if it has not run yet (the first [`World::step`] does this itself).
     pub fn burn_in(&mut self) {
-        while self.step < self.burn_in_steps() {
-            self.step_with(None);
+        while self.burn_in_month() {}
+    }
+
+    /// Advance one month of the burn-in, if any is left; false when the burn-in is over.
+    pub fn burn_in_month(&mut self) -> bool {
+        if self.step >= self.burn_in_steps() {
+            return false;
         }
+        self.step_with(None);
+        true
     }
 
     /// Advance one recorded month (after the burn-in, run first if needed) and return the
@@ -664,6 +681,24 @@ impl World {
         let (year, month) = self.date(step);
         let recorded = step.saturating_sub(self.burn_in_steps());
         observe::combine(recorded, year, month, &self.villages, &self.labour, &ctx)
+    }
+}
+
+/// Serde for a village's children by month of age (serde derives arrays only up to 32).
+mod by_month {
+    use super::ADULT_MONTHS;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u16; ADULT_MONTHS], s: S) -> Result<S::Ok, S::Error> {
+        v[..].serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<[u16; ADULT_MONTHS]>, D::Error> {
+        let v: Vec<u16> = Vec::deserialize(d)?;
+        let n = v.len();
+        v.into_boxed_slice()
+            .try_into()
+            .map_err(|_| serde::de::Error::invalid_length(n, &"192 months of age"))
     }
 }
 

@@ -12,7 +12,7 @@ use super::{Controller, LabourMarket, StepCtx, Village, ADULT_MONTHS};
 use crate::scenario::{Arrangement, PolicyPath};
 
 /// Event counts and state sums of one village in one month.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VillageStats {
     /// Registered adults at the start of the month.
     pub start_adults: u32,
@@ -316,7 +316,7 @@ pub struct Column {
 macro_rules! metrics {
     ($( $name:ident : $title:literal, $unit:literal, $doc:literal ; )*) => {
         /// Region-wide observables of one month. Column names are the field names.
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct Metrics {
             /// Step number (1 = the first simulated month).
             pub step: u32,
