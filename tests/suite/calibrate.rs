@@ -299,13 +299,23 @@ fn a_sharded_calibration_ends_identical_to_one_process() {
         }
     };
 
-    // Two processes at once, one shard each: they wait for each other between waves.
+    // Two processes at once, one shard each, started as the two tasks of the Slurm job-array
+    // template (examples/slurm/calibrate_array.sbatch run by bash, where #SBATCH lines are
+    // comments): they wait for each other between waves.
     let shared = dir.path().join("shared");
-    let children: Vec<_> = ["0/2", "1/2"]
+    let template = crate::util::root().join("examples/slurm/calibrate_array.sbatch");
+    let children: Vec<_> = ["0", "1"]
         .iter()
-        .map(|sh| {
-            Command::new(BIN)
-                .args(args(&shared, &["--shard", sh, "--wait", "300", "--quiet"]))
+        .map(|task| {
+            Command::new("bash")
+                .arg(&template)
+                .env("RURALGOV", BIN)
+                .env("CALIBRATION", &file)
+                .env("SHARDS", "2")
+                .env("OUT", &shared)
+                .env("WAIT", "300")
+                .env("SLURM_ARRAY_TASK_ID", task)
+                .env("SLURM_CPUS_PER_TASK", "1")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
