@@ -190,20 +190,7 @@ fn prepare(loaded: &Loaded, opts: &Options) -> Result<()> {
     let out = &opts.out;
     let state = out.join(STATE);
     let fp = fingerprint(loaded)?;
-    let wave_dirs = || -> Vec<PathBuf> {
-        fs::read_dir(out)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("wave-"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let wave_dirs = || subfolders(out, "wave-");
     if opts.restart && state.exists() {
         crate::output::remove_derived(out)?;
         for d in wave_dirs() {
@@ -400,8 +387,8 @@ fn shard_lock(opts: &Options, dir: &Path) -> Result<Option<Lock>> {
     }
 }
 
-/// The shard folders of a wave's folder (`shard-I-of-N`, any N).
-fn shard_dirs(dir: &Path) -> Vec<PathBuf> {
+/// The entries of `dir` whose names start with `prefix` (`wave-`, `shard-`), sorted.
+fn subfolders(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -409,7 +396,7 @@ fn shard_dirs(dir: &Path) -> Vec<PathBuf> {
                 .filter(|p| {
                     p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("shard-"))
+                        .is_some_and(|n| n.starts_with(prefix))
                 })
                 .collect()
         })
@@ -520,7 +507,7 @@ fn run_wave(
         };
         if !sweep_dir.join("manifest.json").exists() {
             let all = sopts(sweep_dir.clone(), None);
-            sweep::adopt(&plan, &all, &shard_dirs(&dir))?;
+            sweep::adopt(&plan, &all, &subfolders(&dir, "shard-"))?;
             if opts.shard.is_none() {
                 progress(Progress::Wave {
                     wave,
@@ -579,15 +566,7 @@ fn simulated(cal: &Calibration, runs: &WaveRuns, model: &WaveModel, p: usize) ->
 pub fn run(loaded: &Loaded, opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report> {
     let cal = &loaded.calibration;
     let jobs = crate::limits::threads("--jobs", opts.jobs)?;
-    if let Some((i, n)) = opts.shard {
-        if n == 0 || i >= n {
-            return Err(Error::option(
-                "--shard",
-                format!("{i}/{n}"),
-                "expected I/N with 0 <= I < N",
-            ));
-        }
-    }
+    sweep::check_shard(opts.shard)?;
     // Unsharded, the whole folder is this process's; sharded, the processes share it and
     // lock it only while writing what they share.
     let _lock = match opts.shard {

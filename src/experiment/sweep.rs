@@ -191,6 +191,18 @@ pub fn sweep(plan: &Plan, opts: &Options, progress: &(dyn Fn(usize, usize) + Syn
     sweep_until(plan, opts, progress, &AtomicBool::new(false))
 }
 
+/// Check a `--shard I/N`: `0 <= I < N`.
+pub fn check_shard(shard: Option<(u32, u32)>) -> Result<()> {
+    match shard {
+        Some((i, n)) if n == 0 || i >= n => Err(Error::option(
+            "--shard",
+            format!("{i}/{n}"),
+            "expected I/N with 0 <= I < N",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// [`sweep`], stopped when `cancel` becomes true (the Python package sets it on Ctrl-C):
 /// the runs in flight stop within a month of simulation, finished runs stay recorded, and the
 /// result is [`Error::SweepStopped`]; the same sweep run again resumes from there.
@@ -201,15 +213,7 @@ pub fn sweep_until(
     cancel: &AtomicBool,
 ) -> Result<Report> {
     let jobs = crate::limits::threads("--jobs", opts.jobs)?;
-    if let Some((i, n)) = opts.shard {
-        if n == 0 || i >= n {
-            return Err(Error::option(
-                "--shard",
-                format!("{i}/{n}"),
-                "expected I/N with 0 <= I < N",
-            ));
-        }
-    }
+    check_shard(opts.shard)?;
     if !plan.can_run() {
         return Err(Error::folder(
             &opts.out,
