@@ -191,6 +191,16 @@ fn files_of() -> Vec<PathBuf> {
     names
 }
 
+/// Every file of [`files_of`] is byte-identical in the calibration folders `a` and `b`.
+#[track_caller]
+fn assert_same_calibration(a: &Path, b: &Path, what: &str) {
+    for f in files_of() {
+        let x = fs::read(a.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let y = fs::read(b.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(x == y, "{} differs {what}", f.display());
+    }
+}
+
 fn finished_runs(sweep: &Path) -> usize {
     fs::read_dir(sweep.join(".sweep/runs"))
         .map(|rd| {
@@ -252,11 +262,7 @@ fn a_killed_calibration_resumes_to_identical_outputs() {
     );
     let o = ruralgov(&args(&killed));
     o.assert_success();
-    for f in files_of() {
-        let a = fs::read(whole.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        let b = fs::read(killed.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert!(a == b, "{} differs after resuming", f.display());
-    }
+    assert_same_calibration(&whole, &killed, "after resuming");
     // A changed calibration is refused in the same folder, and --restart discards the old one.
     let changed = write(
         dir.path(),
@@ -291,13 +297,7 @@ fn a_sharded_calibration_ends_identical_to_one_process() {
     };
     let whole = dir.path().join("whole");
     ruralgov(&args(&whole, &["--quiet"])).assert_success();
-    let same_as_whole = |out: &Path| {
-        for f in files_of() {
-            let a = fs::read(whole.join(&f)).unwrap();
-            let b = fs::read(out.join(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            assert!(a == b, "{} differs from the one-process calibration", f.display());
-        }
-    };
+    let same_as_whole = |out: &Path| assert_same_calibration(&whole, out, "from the one-process calibration");
 
     // Two processes at once, one shard each, started as the two tasks of the Slurm job-array
     // template (examples/slurm/calibrate_array.sbatch run by bash, where #SBATCH lines are
