@@ -51,6 +51,7 @@ use crate::error::{Error, Result};
 use crate::model::agents::Agents;
 use crate::model::{LabourMarket, Village, Vitals, World};
 use crate::output;
+use crate::output::remove_if_present as remove;
 use crate::scenario::Scenario;
 use crate::sim::{Recorded, Run, RunOutput};
 
@@ -223,17 +224,6 @@ pub fn clear(dir: &Path) -> Result<()> {
     }
     let _ = fs::remove_dir(&folder); // only if empty
     Ok(())
-}
-
-fn remove(path: &Path) -> Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::Write {
-            path: path.to_path_buf(),
-            reason: e,
-        }),
-    }
 }
 
 /// Make a rename in `folder` durable (best effort; a no-op where folders cannot be synced).

@@ -280,21 +280,24 @@ pub fn check_dir(dir: &Path, sc: &Scenario, force: bool) -> Result<()> {
     }
 }
 
+/// Remove the file `path`; a file that is not there is not an error.
+pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Write {
+            path: path.to_path_buf(),
+            reason: e,
+        }),
+    }
+}
+
 /// Remove what `plot` and `report` derived from earlier results in `dir`: after new results
 /// are written they would describe the old ones. Only files ruralgov wrote are removed: the
 /// chart files listed in `charts/.ruralgov-charts.json` (then the folder, if that leaves it
 /// empty) and a `report.html` that ruralgov generated. A user's own files stay.
 pub fn remove_derived(dir: &Path) -> Result<()> {
-    let remove = |p: &Path| -> Result<()> {
-        match fs::remove_file(p) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::Write {
-                path: p.to_path_buf(),
-                reason: e,
-            }),
-        }
-    };
+    let remove = remove_if_present;
     let charts = dir.join("charts");
     let record = charts.join(CHARTS_RECORD);
     if let Ok(text) = fs::read_to_string(&record) {
